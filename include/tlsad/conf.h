@@ -23,6 +23,10 @@
 
 #define CONF_DEFAULT_PATH	TLSAD_SYSCONFDIR "/tlsad/tlsad.conf"
 #define CONF_MAX_SIZE		(1024 * 1024)
+#define CONF_MAX_LINE		4096	/* bytes in one line, newline excluded */
+#define CONF_MAX_LIST		64	/* values of one repeatable key per clause */
+#define CONF_MAX_LINEAGES	10000	/* lineage: clauses in one file */
+#define CONF_MAX_ARGV		64	/* words of a reload: command line */
 
 /* An IP literal (v4 or v6) and a port: "192.0.2.1@53", "2001:db8::1@53". */
 struct conf_addr {
