@@ -48,7 +48,14 @@ struct tlsa_rrset {
 	size_t		 cap;
 };
 
-/* Fill rr with a copy of data.  rr must be cleared/zeroed first. */
+/*
+ * Fill rr with a copy of data.  rr must be cleared/zeroed first.  All
+ * functions here return 0 or a negative code of error.h, except the
+ * predicates (*_equal, *_contains), which return 1 (true) or 0.  Records
+ * are kept well formed: usage 0-3, selector 0-1, matching type 0-2, and data
+ * of 32 bytes for SHA-256, 64 for SHA-512, 1..TLSA_DATA_MAX for type 0
+ * (TLSAD_EINVAL otherwise).
+ */
 int	tlsa_rr_set(struct tlsa_rr *rr, struct tlsa_param param,
 	    const uint8_t *data, size_t len);
 int	tlsa_rr_copy(struct tlsa_rr *dst, const struct tlsa_rr *src);
@@ -78,6 +85,10 @@ int	tlsa_rrset_add(struct tlsa_rrset *set, const struct tlsa_rr *rr);
 int	tlsa_rrset_remove(struct tlsa_rrset *set, const struct tlsa_rr *rr);
 int	tlsa_rrset_contains(const struct tlsa_rrset *set,
 	    const struct tlsa_rr *rr);
+/*
+ * Replace dst (initialised, maybe holding records) by a copy of src; on
+ * failure dst is unchanged.
+ */
 int	tlsa_rrset_copy(struct tlsa_rrset *dst, const struct tlsa_rrset *src);
 /* Equal as sets (order does not matter). */
 int	tlsa_rrset_equal(const struct tlsa_rrset *a,

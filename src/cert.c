@@ -1,0 +1,673 @@
+/*
+ * cert.c -- PEM certificate chains and private keys, and the TLSA
+ * association data they give.
+ * Pure: no logging, no clock.  Inputs are capped (CERT_PEM_MAX bytes,
+ * CERT_CHAIN_MAX certificates) and every way a PEM file can be wrong gets
+ * its own code, because "the file is bad" does not tell an administrator
+ * what to fix.  The PEM framing is scanned here rather than left to
+ * OpenSSL so that a truncated file, a key in the wrong place and binary
+ * DER are told apart; OpenSSL decodes each block.
+ * Reentrant: no static state, so callers may use it from several threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tlsad/cert.h"
+#include "tlsad/error.h"
+
+struct cert_chain {
+	X509	*x[CERT_CHAIN_MAX];
+	size_t	 n;
+};
+
+struct cert_key {
+	EVP_PKEY	*pkey;
+};
+
+/* One PEM block found in a buffer: its label and the whole block's bytes. */
+struct pem_block {
+	const char	*label;
+	size_t		 labellen;
+	const char	*start;
+	size_t		 len;
+};
+
+static const char	pem_begin[] = "-----BEGIN ";
+static const char	pem_end[] = "-----END ";
+static const char	pem_dashes[] = "-----";
+
+/*
+ * Read a whole regular file of at most CERT_PEM_MAX bytes.  The buffer is
+ * sized from fstat (not the cap) since tlsactl reads thousands of files.
+ */
+static int
+read_capped(const char *path, char **bufp, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf = NULL, *grown;
+	size_t		 len = 0, size;
+	ssize_t		 n;
+	int		 fd = -1, rc;
+
+	*bufp = NULL;
+	*lenp = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = TLSAD_EINVAL;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > CERT_PEM_MAX) {
+		rc = TLSAD_ETOOBIG;
+		goto out;
+	}
+	size = (size_t)st.st_size + 1;
+	buf = malloc(size);
+	if (buf == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == size) {
+			/* The file grew since fstat. */
+			if (size > CERT_PEM_MAX) {
+				rc = TLSAD_ETOOBIG;
+				goto out;
+			}
+			size = size * 2 > CERT_PEM_MAX + 1 ? CERT_PEM_MAX + 1 :
+			    size * 2;
+			grown = malloc(size);
+			if (grown == NULL) {
+				rc = TLSAD_ENOMEM;
+				goto out;
+			}
+			memcpy(grown, buf, len);
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+			buf = grown;
+		}
+		n = read(fd, buf + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CERT_PEM_MAX) {
+		rc = TLSAD_ETOOBIG;
+		goto out;
+	}
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		/* The file may hold a key. */
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/*
+ * What is in a buffer with no PEM block: nothing, binary DER (a SEQUENCE
+ * tag followed by a valid length form) or garbage.
+ */
+static int
+classify_nopem(const char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	size_t			 i;
+
+	for (i = 0; i < len && is_space(buf[i]); i++)
+		;
+	if (i == len)
+		return TLSAD_ECERT_EMPTY;
+	if (len >= 2 && p[0] == 0x30 && (p[1] < 0x80 || (p[1] >= 0x81 &&
+	    p[1] <= 0x84)))
+		return TLSAD_ECERT_DER;
+	return TLSAD_ECERT_NOPEM;
+}
+
+/*
+ * Find the next PEM block at or after *pos.  Returns 1 and fills b, 0 when
+ * there is none, or TLSAD_ECERT_TRUNCATED when a BEGIN line has no END.
+ */
+static int
+next_block(const char *buf, size_t len, size_t *pos, struct pem_block *b)
+{
+	const char	*p, *end = buf + len, *lab, *labend, *e, *eol;
+	size_t		 endlen;
+
+	p = memmem(buf + *pos, len - *pos, pem_begin, sizeof(pem_begin) - 1);
+	if (p == NULL)
+		return 0;
+	lab = p + sizeof(pem_begin) - 1;
+	labend = memmem(lab, (size_t)(end - lab), pem_dashes,
+	    sizeof(pem_dashes) - 1);
+	eol = memchr(lab, '\n', (size_t)(end - lab));
+	if (labend == NULL || (eol != NULL && labend > eol))
+		return TLSAD_ECERT_TRUNCATED;
+	/*
+	 * The next "-----END " must be "-----END <label>-----"; an END of
+	 * another label (or none) means the block we are in never ends.
+	 */
+	e = memmem(labend, (size_t)(end - labend), pem_end, sizeof(pem_end) - 1);
+	if (e == NULL)
+		return TLSAD_ECERT_TRUNCATED;
+	/* A new BEGIN before our END: this block was cut short. */
+	if (memmem(labend, (size_t)(e - labend), pem_begin,
+	    sizeof(pem_begin) - 1) != NULL)
+		return TLSAD_ECERT_TRUNCATED;
+	e += sizeof(pem_end) - 1;
+	endlen = (size_t)(labend - lab);
+	if ((size_t)(end - e) < endlen + sizeof(pem_dashes) - 1 ||
+	    memcmp(e, lab, endlen) != 0 ||
+	    memcmp(e + endlen, pem_dashes, sizeof(pem_dashes) - 1) != 0)
+		return TLSAD_ECERT_TRUNCATED;
+	e += endlen + sizeof(pem_dashes) - 1;
+	b->label = lab;
+	b->labellen = (size_t)(labend - lab);
+	b->start = p;
+	b->len = (size_t)(e - p);
+	*pos = (size_t)(e - buf);
+	return 1;
+}
+
+static int
+label_is(const struct pem_block *b, const char *s)
+{
+	return b->labellen == strlen(s) && memcmp(b->label, s, b->labellen) == 0;
+}
+
+static int
+label_is_private_key(const struct pem_block *b)
+{
+	static const char	suffix[] = "PRIVATE KEY";
+	size_t			n = sizeof(suffix) - 1;
+
+	return b->labellen >= n &&
+	    memcmp(b->label + b->labellen - n, suffix, n) == 0;
+}
+
+void
+cert_chain_free(struct cert_chain *chain)
+{
+	size_t	i;
+
+	if (chain == NULL)
+		return;
+	for (i = 0; i < chain->n; i++)
+		X509_free(chain->x[i]);
+	free(chain);
+}
+
+int
+cert_chain_from_pem(const char *buf, size_t len, struct cert_chain **out)
+{
+	struct cert_chain	*chain = NULL;
+	struct pem_block	 b;
+	BIO			*bio = NULL;
+	X509			*x = NULL;
+	size_t			 pos = 0;
+	int			 saw_key = 0, found = 0, r, rc;
+
+	if (out == NULL || (buf == NULL && len > 0))
+		return TLSAD_EINVAL;
+	*out = NULL;
+	if (len > CERT_PEM_MAX)
+		return TLSAD_ETOOBIG;
+	if (len == 0)
+		return TLSAD_ECERT_EMPTY;
+	chain = calloc(1, sizeof(*chain));
+	if (chain == NULL)
+		return TLSAD_ENOMEM;
+	for (;;) {
+		r = next_block(buf, len, &pos, &b);
+		if (r < 0) {
+			rc = r;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		found = 1;
+		if (label_is_private_key(&b)) {
+			saw_key = 1;
+			continue;
+		}
+		if (!label_is(&b, "CERTIFICATE") &&
+		    !label_is(&b, "X509 CERTIFICATE") &&
+		    !label_is(&b, "TRUSTED CERTIFICATE"))
+			continue;
+		if (chain->n == CERT_CHAIN_MAX) {
+			rc = TLSAD_ETOOBIG;
+			goto out;
+		}
+		bio = BIO_new_mem_buf(b.start, (int)b.len);
+		if (bio == NULL) {
+			rc = TLSAD_ENOMEM;
+			goto out;
+		}
+		if (label_is(&b, "TRUSTED CERTIFICATE"))
+			x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+		else
+			x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		bio = NULL;
+		if (x == NULL) {
+			ERR_clear_error();
+			rc = TLSAD_ECERT_BADPEM;
+			goto out;
+		}
+		chain->x[chain->n++] = x;
+		x = NULL;
+	}
+	if (!found) {
+		rc = classify_nopem(buf, len);
+		goto out;
+	}
+	if (chain->n == 0) {
+		rc = saw_key ? TLSAD_ECERT_ISKEY : TLSAD_ECERT_NOTCERT;
+		goto out;
+	}
+	*out = chain;
+	chain = NULL;
+	rc = 0;
+out:
+	BIO_free(bio);
+	X509_free(x);
+	cert_chain_free(chain);
+	return rc;
+}
+
+int
+cert_chain_load(const char *path, struct cert_chain **out)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (path == NULL || out == NULL)
+		return TLSAD_EINVAL;
+	*out = NULL;
+	rc = read_capped(path, &buf, &len);
+	if (rc != 0)
+		goto out;
+	rc = cert_chain_from_pem(buf, len, out);
+out:
+	free(buf);
+	return rc;
+}
+
+size_t
+cert_chain_count(const struct cert_chain *chain)
+{
+	return chain == NULL ? 0 : chain->n;
+}
+
+X509 *
+cert_chain_get(const struct cert_chain *chain, size_t i)
+{
+	if (chain == NULL || i >= chain->n)
+		return NULL;
+	return chain->x[i];
+}
+
+X509 *
+cert_chain_leaf(const struct cert_chain *chain)
+{
+	return cert_chain_get(chain, 0);
+}
+
+/*
+ * The association data of one certificate for (selector, mtype) into a
+ * malloc'ed buffer.
+ */
+static int
+assoc_data(X509 *x, uint8_t selector, uint8_t mtype, uint8_t **outp,
+    size_t *outlen)
+{
+	unsigned char	*der = NULL, *digest = NULL;
+	unsigned int	 dlen = 0;
+	const EVP_MD	*md;
+	int		 n, rc;
+
+	*outp = NULL;
+	*outlen = 0;
+	if (selector == TLSA_SELECTOR_CERT)
+		n = i2d_X509(x, &der);
+	else if (selector == TLSA_SELECTOR_SPKI)
+		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	else
+		return TLSAD_EINVAL;
+	if (n <= 0) {
+		ERR_clear_error();
+		rc = TLSAD_ECERT_UNSUPPORTED;
+		goto out;
+	}
+	if (mtype == TLSA_MTYPE_FULL) {
+		if ((size_t)n > TLSA_DATA_MAX) {
+			rc = TLSAD_ETOOBIG;
+			goto out;
+		}
+		*outp = malloc((size_t)n);
+		if (*outp == NULL) {
+			rc = TLSAD_ENOMEM;
+			goto out;
+		}
+		memcpy(*outp, der, (size_t)n);
+		*outlen = (size_t)n;
+		rc = 0;
+		goto out;
+	}
+	if (mtype == TLSA_MTYPE_SHA256)
+		md = EVP_sha256();
+	else if (mtype == TLSA_MTYPE_SHA512)
+		md = EVP_sha512();
+	else {
+		rc = TLSAD_EINVAL;
+		goto out;
+	}
+	digest = malloc(EVP_MAX_MD_SIZE);
+	if (digest == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	if (EVP_Digest(der, (size_t)n, digest, &dlen, md, NULL) != 1) {
+		ERR_clear_error();
+		rc = TLSAD_EINTERNAL;
+		goto out;
+	}
+	*outp = digest;
+	*outlen = dlen;
+	digest = NULL;
+	rc = 0;
+out:
+	free(digest);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+cert_tlsa_rr(const struct cert_chain *chain, struct tlsa_param param,
+    struct tlsa_rr *out)
+{
+	X509	*x;
+	uint8_t	*data = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (chain == NULL || chain->n == 0 || out == NULL)
+		return TLSAD_EINVAL;
+	switch (param.usage) {
+	case TLSA_USAGE_DANE_EE:
+	case TLSA_USAGE_PKIX_EE:
+		x = chain->x[0];
+		break;
+	case TLSA_USAGE_DANE_TA:
+	case TLSA_USAGE_PKIX_TA:
+		/* Only the certificate that issued the leaf, never a guess. */
+		if (chain->n < 2 ||
+		    X509_check_issued(chain->x[1], chain->x[0]) != X509_V_OK)
+			return TLSAD_ECERT_NOISSUER;
+		x = chain->x[1];
+		break;
+	default:
+		return TLSAD_EINVAL;
+	}
+	rc = assoc_data(x, param.selector, param.mtype, &data, &len);
+	if (rc != 0)
+		goto out;
+	rc = tlsa_rr_set(out, param, data, len);
+out:
+	free(data);
+	return rc;
+}
+
+static int
+match_one(X509 *x, const struct tlsa_rr *rr)
+{
+	uint8_t	*data = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	rc = assoc_data(x, rr->param.selector, rr->param.mtype, &data, &len);
+	if (rc != 0)
+		goto out;
+	rc = len == rr->len && memcmp(data, rr->data, len) == 0;
+out:
+	free(data);
+	return rc;
+}
+
+int
+cert_tlsa_match(const struct cert_chain *chain, const struct tlsa_rr *rr)
+{
+	size_t	i;
+	int	rc;
+
+	if (chain == NULL || chain->n == 0 || rr == NULL || rr->data == NULL ||
+	    rr->len == 0 || rr->param.selector > TLSA_SELECTOR_SPKI ||
+	    rr->param.mtype > TLSA_MTYPE_SHA512)
+		return TLSAD_EINVAL;
+	switch (rr->param.usage) {
+	case TLSA_USAGE_DANE_EE:
+	case TLSA_USAGE_PKIX_EE:
+		return match_one(chain->x[0], rr);
+	case TLSA_USAGE_DANE_TA:
+	case TLSA_USAGE_PKIX_TA:
+		for (i = 1; i < chain->n; i++) {
+			rc = match_one(chain->x[i], rr);
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	default:
+		return TLSAD_EINVAL;
+	}
+}
+
+int
+cert_spki_sha256(const struct cert_chain *chain, uint8_t out[32])
+{
+	uint8_t	*data = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (chain == NULL || chain->n == 0 || out == NULL)
+		return TLSAD_EINVAL;
+	rc = assoc_data(chain->x[0], TLSA_SELECTOR_SPKI, TLSA_MTYPE_SHA256,
+	    &data, &len);
+	if (rc != 0)
+		goto out;
+	if (len != 32) {
+		rc = TLSAD_EINTERNAL;
+		goto out;
+	}
+	memcpy(out, data, 32);
+out:
+	free(data);
+	return rc;
+}
+
+int
+cert_not_after(const struct cert_chain *chain, time_t *out)
+{
+	const ASN1_TIME	*t;
+	struct tm	 tm;
+	time_t		 v;
+
+	if (chain == NULL || chain->n == 0 || out == NULL)
+		return TLSAD_EINVAL;
+	t = X509_get0_notAfter(chain->x[0]);
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		return TLSAD_ECERT_BADPEM;
+	}
+	v = timegm(&tm);
+	if (v == (time_t)-1)
+		return TLSAD_ECERT_BADPEM;
+	*out = v;
+	return 0;
+}
+
+/* Never prompt for a pass phrase: tlsad runs unattended. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+void
+cert_key_free(struct cert_key *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->pkey);	/* clears its secret */
+	free(key);
+}
+
+int
+cert_key_from_pem(const char *buf, size_t len, struct cert_key **out)
+{
+	struct cert_key		*key = NULL;
+	struct pem_block	 b, keyblock;
+	BIO			*bio = NULL;
+	size_t			 pos = 0;
+	int			 found = 0, havekey = 0, r, rc;
+
+	if (out == NULL || (buf == NULL && len > 0))
+		return TLSAD_EINVAL;
+	*out = NULL;
+	if (len > CERT_PEM_MAX)
+		return TLSAD_ETOOBIG;
+	if (len == 0)
+		return TLSAD_ECERT_EMPTY;
+	memset(&keyblock, 0, sizeof(keyblock));
+	for (;;) {
+		r = next_block(buf, len, &pos, &b);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		found = 1;
+		if (label_is_private_key(&b) && !havekey) {
+			keyblock = b;
+			havekey = 1;
+		}
+	}
+	if (!found)
+		return classify_nopem(buf, len);
+	if (!havekey || label_is(&keyblock, "ENCRYPTED PRIVATE KEY"))
+		return TLSAD_ECERT_BADKEY;
+	key = calloc(1, sizeof(*key));
+	if (key == NULL)
+		return TLSAD_ENOMEM;
+	bio = BIO_new_mem_buf(keyblock.start, (int)keyblock.len);
+	if (bio == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	key->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	if (key->pkey == NULL) {
+		ERR_clear_error();
+		rc = TLSAD_ECERT_BADKEY;
+		goto out;
+	}
+	*out = key;
+	key = NULL;
+	rc = 0;
+out:
+	BIO_free(bio);
+	cert_key_free(key);
+	return rc;
+}
+
+int
+cert_key_load(const char *path, struct cert_key **out)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (path == NULL || out == NULL)
+		return TLSAD_EINVAL;
+	*out = NULL;
+	rc = read_capped(path, &buf, &len);
+	if (rc != 0)
+		goto out;
+	rc = cert_key_from_pem(buf, len, out);
+out:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
+EVP_PKEY *
+cert_key_pkey(const struct cert_key *key)
+{
+	return key == NULL ? NULL : key->pkey;
+}
+
+int
+cert_key_matches(const struct cert_chain *chain, const struct cert_key *key)
+{
+	EVP_PKEY	*pub;
+
+	if (chain == NULL || chain->n == 0 || key == NULL || key->pkey == NULL)
+		return TLSAD_EINVAL;
+	pub = X509_get0_pubkey(chain->x[0]);
+	if (pub == NULL) {
+		ERR_clear_error();
+		return TLSAD_ECERT_UNSUPPORTED;
+	}
+	if (EVP_PKEY_eq(pub, key->pkey) != 1) {
+		ERR_clear_error();
+		return TLSAD_ECERT_KEYMISMATCH;
+	}
+	return 0;
+}
