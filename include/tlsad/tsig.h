@@ -61,8 +61,8 @@ int	tsig_parse(const char *text, size_t len, const char *name,
 /*
  * Read path (at most TSIG_FILE_MAX bytes) and parse it as tsig_parse does.
  * Refuses (TLSAD_ETSIG_PERMS) a file that group or others may read or write:
- * the reason then says "chmod 0600 PATH".  Negated errno for open/read
- * failures.  why as for tsig_parse; the file name is not repeated in it.
+ * the reason then says "run chmod 0600 PATH".  Negated errno for open/read
+ * failures.  why as for tsig_parse; the caller prefixes the file name.
  */
 int	tsig_load(const char *path, const char *name, struct tsig_key **out,
 	    char *why, size_t whylen);
