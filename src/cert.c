@@ -49,11 +49,11 @@ static const char	pem_end[] = "-----END ";
 static const char	pem_dashes[] = "-----";
 
 /*
- * Read a whole regular file of at most CERT_PEM_MAX bytes.  The buffer is
- * sized from fstat (not the cap) since tlsactl reads thousands of files.
+ * The buffer is sized from fstat (not the cap) since tlsactl reads
+ * thousands of files.
  */
-static int
-read_capped(const char *path, char **bufp, size_t *lenp)
+int
+cert_read_file(const char *path, char **bufp, size_t *lenp)
 {
 	struct stat	 st;
 	char		*buf = NULL, *grown;
@@ -124,6 +124,19 @@ read_capped(const char *path, char **bufp, size_t *lenp)
 		rc = TLSAD_ETOOBIG;
 		goto out;
 	}
+	if (len == size) {
+		/* Room for the NUL: grow by one. */
+		grown = malloc(len + 1);
+		if (grown == NULL) {
+			rc = TLSAD_ENOMEM;
+			goto out;
+		}
+		memcpy(grown, buf, len);
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		buf = grown;
+	}
+	buf[len] = '\0';
 	*bufp = buf;
 	*lenp = len;
 	buf = NULL;
@@ -327,7 +340,7 @@ cert_chain_load(const char *path, struct cert_chain **out)
 	if (path == NULL || out == NULL)
 		return TLSAD_EINVAL;
 	*out = NULL;
-	rc = read_capped(path, &buf, &len);
+	rc = cert_read_file(path, &buf, &len);
 	if (rc != 0)
 		goto out;
 	rc = cert_chain_from_pem(buf, len, out);
@@ -635,7 +648,7 @@ cert_key_load(const char *path, struct cert_key **out)
 	if (path == NULL || out == NULL)
 		return TLSAD_EINVAL;
 	*out = NULL;
-	rc = read_capped(path, &buf, &len);
+	rc = cert_read_file(path, &buf, &len);
 	if (rc != 0)
 		goto out;
 	rc = cert_key_from_pem(buf, len, out);

@@ -50,6 +50,14 @@ int	cert_chain_load(const char *path, struct cert_chain **out);
  */
 int	cert_chain_from_pem(const char *buf, size_t len, struct cert_chain **out);
 
+/*
+ * Read a whole regular file of at most CERT_PEM_MAX bytes into a
+ * NUL-terminated malloc'ed buffer (*len without the NUL).  Failed reads
+ * wipe what they read (it may be a key).  Errors: -errno (-EISDIR for a
+ * directory), TLSAD_EINVAL (not a regular file), TLSAD_ETOOBIG.
+ */
+int	cert_read_file(const char *path, char **buf, size_t *len);
+
 /* Free a chain; NULL is fine. */
 void	cert_chain_free(struct cert_chain *chain);
 
