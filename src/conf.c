@@ -419,7 +419,12 @@ parse_addr(struct parser *p, int col, const char *key, const char *val,
 	hlen = at != NULL ? (size_t)(at - val) : strlen(val);
 	if (hlen == 0 || hlen >= sizeof(host))
 		goto bad;
-	memcpy(host, val, hlen);
+	/* "[2001:db8::1]@53" reads like a URL; take it too. */
+	if (hlen > 2 && val[0] == '[' && val[hlen - 1] == ']') {
+		memcpy(host, val + 1, hlen - 2);
+		hlen -= 2;
+	} else
+		memcpy(host, val, hlen);
 	host[hlen] = '\0';
 	if (inet_pton(AF_INET, host, bin) == 1)
 		af = AF_INET;
@@ -1059,12 +1064,14 @@ key_line(struct parser *p, char *buf, size_t start)
 	while (is_blank(buf[i]))
 		i++;
 	if (buf[i] != ':') {
+		char	c = buf[i];
+
 		buf[wend] = '\0';
-		if (buf[i] == '\0' || buf[i] == '#')
+		if (c == '=' || c == '"' || c == ';' || c == ',')
 			return perr(p, p->line, (int)i + 1, TLSAD_ECONF_SYNTAX,
-			    "missing ':' after '%s'", word);
-		return perr(p, p->line, (int)i + 1, TLSAD_ECONF_SYNTAX,
-		    "expected ':' after '%s', found '%c'", word, buf[i]);
+			    "expected ':' after '%s', found '%c'", word, c);
+		return perr(p, p->line, (int)wend + 1, TLSAD_ECONF_SYNTAX,
+		    "missing ':' after '%s'", word);
 	}
 	buf[wend] = '\0';
 	i++;
