@@ -51,6 +51,7 @@ struct dnsupdate_op {
 	const char			*owner;
 	int				 add;	/* 1: add rr, 0: delete exactly rr */
 	const struct tlsa_rr		*rr;
+	uint32_t			 ttl;	/* add: TTL; 0: the ttl argument of send/build */
 };
 
 struct dnsupdate_opts {
