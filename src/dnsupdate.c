@@ -323,7 +323,9 @@ dnsupdate_explain(int code, const char *zone, const char *server,
 		break;
 	case TLSAD_EDNS_TIMEOUT:
 		snprintf(buf, len, "no answer from %s port %u in time: the primary is "
-		    "down or unreachable; nothing is known to have changed", s, port);
+		    "down, overloaded or unreachable; if the update reached it, it may "
+		    "still be applied: check the zone, or run again (re-running is "
+		    "safe)", s, port);
 		break;
 	default:
 		snprintf(buf, len, "update of zone %s at %s@%u failed: %s", zone, s, port,
