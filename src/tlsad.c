@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "tlsad/conf.h"
+#include "tlsad/error.h"
 #include "tlsad/log.h"
 
 static void
@@ -21,7 +22,7 @@ main(int argc, char *argv[])
 	struct conf	*conf = NULL;
 	const char	*path = CONF_DEFAULT_PATH;
 	char		*errmsg = NULL;
-	int		 ch, checkonly = 0;
+	int		 ch, rc, checkonly = 0;
 
 	log_init("tlsad", LOG_LEVEL_INFO);
 	while ((ch = getopt(argc, argv, "c:dnV")) != -1) {
@@ -44,8 +45,17 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (conf_load(path, &conf, &errmsg) != 0) {
-		fprintf(stderr, "%s\n", errmsg != NULL ? errmsg : path);
+	/*
+	 * -n: check the file and stop.  Silent and 0 when it is valid; one
+	 * "FILE:LINE:COL: message" line and 1 when not, for ExecStartPre and
+	 * for scripts.
+	 */
+	rc = conf_load(path, &conf, &errmsg);
+	if (rc != 0) {
+		if (errmsg != NULL)
+			fprintf(stderr, "%s\n", errmsg);
+		else
+			fprintf(stderr, "%s: %s\n", path, tlsad_strerror(rc));
 		free(errmsg);
 		return 1;
 	}
