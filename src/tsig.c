@@ -12,7 +12,10 @@
  *	file	 := { stmt }
  *	stmt	 := "key" NAME "{" { keyopt } "}" ";"
  *		  | WORD ... ";"	(other statements, braces balanced: skipped,
- *					 e.g. ddns-confgen's update-policy example)
+ *					 e.g. ddns-confgen's update-policy example;
+ *					 free text in them and a final one without
+ *					 ';' are tolerated, as ddns-confgen ends
+ *					 with "nsupdate -k <keyfile>")
  *	keyopt	 := "algorithm" WORD ";" | "secret" STRING ";"
  * Comments: `#` and `//` to end of line, C comments.
  */
@@ -386,12 +389,22 @@ skip_stmt(struct lexer *lx, int line, char *why, size_t whylen)
 
 	for (;;) {
 		t = next_tok(lx);
+		if (t.kind == TOK_ERROR && lx->pos < lx->len &&
+		    lx->s[lx->pos] != '"' && lx->s[lx->pos] != '\0') {
+			/* Free text in a statement we skip (ddns-confgen ends its
+			 * output with "nsupdate -k <keyfile>"): step over it. */
+			lx->err = NULL;
+			lx->pos++;
+			continue;
+		}
 		if (t.kind == TOK_ERROR) {
 			setwhy(why, whylen, "line %d: %s", t.line, lx->err);
 			return TLSAD_ETSIG_KEYFILE;
 		}
+		if (t.kind == TOK_EOF && depth == 0)
+			return 0;	/* trailing text without ';': ignored */
 		if (t.kind == TOK_EOF) {
-			setwhy(why, whylen, "line %d: statement not ended with ';'", line);
+			setwhy(why, whylen, "line %d: statement not closed with '}'", line);
 			return TLSAD_ETSIG_KEYFILE;
 		}
 		if (t.kind == TOK_LBRACE)
