@@ -25,7 +25,9 @@
 
 #include "tlsad/dnscheck.h"
 #include "tlsad/dnsquery.h"
+#include "tlsad/dnsupdate.h"
 #include "tlsad/error.h"
+#include "tlsad/lineage.h"
 #include "tlsad/log.h"
 #include "tlsad/util.h"
 
@@ -468,6 +470,38 @@ zone_add(const struct dnscheck_cfg *cfg, const struct qsrvs *qs,
 	return 0;
 }
 
+/*
+ * A resolver hands out the SOA with its cached, decremented TTL: take the
+ * TTLs the hold depends on from an authoritative address (the update server
+ * first).  Failure here is not fatal: the observation will name the address.
+ */
+static void
+zone_refresh_soa(const struct dnscheck_cfg *cfg, struct dnscheck_zone *z)
+{
+	const struct dnscheck_addr	*a;
+	struct dns_soa			 soa;
+	ldns_pkt			*pkt = NULL;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i <= z->nauth; i++) {
+		a = i == 0 ? &z->primary : &z->auth[i - 1];
+		rc = ask(cfg, a->host, a->port, z->apex, LDNS_RR_TYPE_SOA, 0,
+		    &pkt);
+		if (rc == 0 && dns_pkt_soa(pkt, &soa) == 0 && soa.in_answer &&
+		    ldns_pkt_aa(pkt)) {
+			z->serial = soa.serial;
+			z->soa_ttl = soa.ttl;
+			z->negttl = soa.ttl < soa.minimum ? soa.ttl :
+			    soa.minimum;
+			ldns_pkt_free(pkt);
+			return;
+		}
+		ldns_pkt_free(pkt);
+		pkt = NULL;
+	}
+}
+
 /* Follow CNAMEs from name->owner and find the target's zone. */
 static int
 find_zone(const struct dnscheck_cfg *cfg, const struct qsrvs *qs,
@@ -521,6 +555,8 @@ find_zone(const struct dnscheck_cfg *cfg, const struct qsrvs *qs,
 				rc = zone_add(cfg, qs, plan, &soa, &idx, why,
 				    whylen);
 				dn->zone = idx;
+				if (rc == 0 && qs->n > 0 && qs->s[0].rd)
+					zone_refresh_soa(cfg, &plan->zones[idx]);
 				goto out;
 			}
 			if (!soa.in_answer && name_under(cand, soa.owner) &&
@@ -731,6 +767,117 @@ dnscheck_primary_serial(const struct dnscheck_plan *plan, size_t z,
 	return rc;
 }
 
+int
+dnscheck_primary_rrsets(const struct dnscheck_plan *plan,
+    const struct dnscheck_cfg *cfg, struct tlsa_rrset *out, uint32_t *ttl,
+    char *why, size_t whylen)
+{
+	const struct dnscheck_zone	*z;
+	ldns_pkt			*pkt = NULL;
+	uint32_t			 t;
+	size_t				 i;
+	int				 rc = 0;
+
+	why[0] = '\0';
+	for (i = 0; i < plan->nnames; i++) {
+		z = &plan->zones[plan->names[i].zone];
+		rc = ask(cfg, z->primary.host, z->primary.port,
+		    plan->names[i].target, LDNS_RR_TYPE_TLSA, 0, &pkt);
+		if (rc == TLSAD_EDNS_NXDOMAIN)
+			rc = 0;
+		if (rc == 0)
+			rc = dns_pkt_tlsa(pkt, plan->names[i].target, &out[i], &t);
+		ldns_pkt_free(pkt);
+		pkt = NULL;
+		if (rc != 0) {
+			snprintf(why, whylen, "TLSA %s at the update server "
+			    "%s@%u: %s", plan->names[i].target, z->primary.host,
+			    z->primary.port, tlsad_strerror(rc));
+			break;
+		}
+		if (ttl != NULL)
+			ttl[i] = out[i].n > 0 ? t : 0;
+	}
+	return rc;
+}
+
+int
+dnscheck_apply(const struct dnscheck_plan *plan,
+    const struct dnscheck_cfg *cfg, const struct tsig_key *key,
+    const struct tlsa_rrset *const *add, const struct tlsa_rrset *const *del,
+    int dry_run, uint32_t *min_serial, struct dnscheck_applied *done,
+    char *why, size_t whylen)
+{
+	const struct dnscheck_zone	*z;
+	struct dnsupdate_change		*ch = NULL;
+	struct dnsupdate_opts		 opts;
+	struct dnsupdate_result		 res;
+	size_t				 zi, i, n;
+	int				 rc = TLSAD_ENOMEM;
+
+	why[0] = '\0';
+	if (done != NULL)
+		memset(done, 0, sizeof(*done));
+	ch = calloc(plan->nnames > 0 ? plan->nnames : 1, sizeof(*ch));
+	if (ch == NULL)
+		goto out;
+	rc = 0;
+	for (zi = 0; zi < plan->nzones; zi++) {
+		z = &plan->zones[zi];
+		for (n = 0, i = 0; i < plan->nnames; i++) {
+			if (plan->names[i].zone != zi)
+				continue;
+			ch[n].owner = plan->names[i].target;
+			ch[n].add = add != NULL ? add[i] : NULL;
+			ch[n].del = del != NULL ? del[i] : NULL;
+			n++;
+		}
+		if (n == 0)
+			continue;
+		memset(&opts, 0, sizeof(opts));
+		opts.server = z->primary.host;
+		opts.port = z->primary.port;
+		opts.timeout_ms = cfg->timeout_ms;
+		opts.ttl = z->soa_ttl > 0 ? z->soa_ttl : 3600;
+		opts.dry_run = dry_run;
+		opts.quiet = 1;
+		memset(&res, 0, sizeof(res));
+		rc = dnsupdate_apply(z->apex, key, ch, n, &opts, &res);
+		if (done != NULL && res.sent)
+			done->nsent++;
+		if (rc != 0) {
+			dnsupdate_explain(rc, z->apex, z->primary.host,
+			    z->primary.port, key != NULL ? key->name : "(none)",
+			    &res, why, whylen);
+			goto out;
+		}
+		log_debug("zone %s: %s", z->apex, res.msg);
+		if (done != NULL) {
+			done->nadd += res.nadd;
+			done->ndel += res.ndel;
+			appendf(done->summary, sizeof(done->summary),
+			    "%s%s %zu added, %zu deleted%s",
+			    done->summary[0] != '\0' ? "; " : "", z->apex,
+			    res.nadd, res.ndel, res.sent ? "" : dry_run ?
+			    " (dry run: nothing sent)" : " (nothing to send)");
+		}
+		if (min_serial != NULL && !dry_run) {
+			rc = dnscheck_primary_serial(plan, zi, cfg,
+			    &min_serial[zi]);
+			if (rc != 0) {
+				snprintf(why, whylen, "zone %s: SOA serial at "
+				    "the update server %s@%u after the UPDATE: "
+				    "%s", z->apex, z->primary.host,
+				    z->primary.port, tlsad_strerror(rc));
+				goto out;
+			}
+		}
+	}
+out:
+	free(ch);
+	return rc;
+}
+
 /* --- validation ---------------------------------------------------------------- */
 
 void
@@ -814,23 +961,26 @@ dnscheck_validate(const struct dnscheck_plan *plan,
 		rc = TLSAD_EDNSSEC_ANCHOR;
 		goto out;
 	}
+	/*
+	 * The zones themselves are asked at their authoritative addresses
+	 * (stubs): a forwarding resolver may still cache the old RRset or a
+	 * negative answer, and a fresh context must not inherit that.  Only
+	 * the chain of trust above the zones (DS, parents) goes through the
+	 * forwarders, or full recursion without them.
+	 */
 	ub = 0;
-	if (cfg->nresolvers > 0) {
-		for (i = 0; i < cfg->nresolvers && ub == 0; i++) {
+	addr[0] = '\0';
+	for (i = 0; i < cfg->nresolvers && ub == 0; i++) {
+		snprintf(addr, sizeof(addr), "%s@%u", cfg->resolvers[i].host,
+		    cfg->resolvers[i].port);
+		ub = ub_ctx_set_fwd(ctx, addr);
+	}
+	for (z = 0; z < plan->nzones && ub == 0; z++) {
+		for (a = 0; a < plan->zones[z].nauth && ub == 0; a++) {
 			snprintf(addr, sizeof(addr), "%s@%u",
-			    cfg->resolvers[i].host, cfg->resolvers[i].port);
-			ub = ub_ctx_set_fwd(ctx, addr);
-		}
-	} else if (cfg->nauth > 0 || cfg->update_server != NULL) {
-		/* No resolver: ask the zones' own servers (hidden setups, tests). */
-		for (z = 0; z < plan->nzones && ub == 0; z++) {
-			for (a = 0; a < plan->zones[z].nauth && ub == 0; a++) {
-				snprintf(addr, sizeof(addr), "%s@%u",
-				    plan->zones[z].auth[a].host,
-				    plan->zones[z].auth[a].port);
-				ub = ub_ctx_set_stub(ctx, plan->zones[z].apex,
-				    addr, 0);
-			}
+			    plan->zones[z].auth[a].host,
+			    plan->zones[z].auth[a].port);
+			ub = ub_ctx_set_stub(ctx, plan->zones[z].apex, addr, 0);
 		}
 	}
 	if (ub != 0) {
@@ -1145,5 +1295,109 @@ dnscheck_wait(struct dnscheck_wait *w)
 			if (errno != EINTR)
 				break;
 		}
+	}
+}
+
+/* --- lineage sessions ------------------------------------------------------------- */
+
+int
+dnscheck_chain_records(const struct cert_chain *chain,
+    const struct tlsa_param *params, size_t n, struct tlsa_rrset *set)
+{
+	static const struct tlsa_param	 def = { 3, 1, 1 };
+	struct tlsa_rr			 rr;
+	size_t				 i;
+	int				 rc = 0;
+
+	if (n == 0) {
+		params = &def;
+		n = 1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&rr, 0, sizeof(rr));
+		rc = cert_tlsa_rr(chain, params[i], &rr);
+		if (rc == 0)
+			rc = tlsa_rrset_add(set, &rr);
+		tlsa_rr_clear(&rr);
+	}
+	return rc;
+}
+
+int
+dnscheck_session_open(struct dnscheck_session *s, const struct conf *conf,
+    const char *lineage_name, char *why, size_t whylen)
+{
+	int	rc;
+
+	memset(s, 0, sizeof(*s));
+	tlsa_rrset_init(&s->want);
+	why[0] = '\0';
+	s->conf = conf;
+	s->lin = conf_lineage_find(conf, lineage_name);
+	if (s->lin == NULL) {
+		snprintf(why, whylen, "%s: no lineage clause with this name in %s",
+		    lineage_name, conf->path != NULL ? conf->path : "the config");
+		rc = TLSAD_ECONF_NOLINEAGE;
+		goto out;
+	}
+	dnscheck_cfg_init(&s->cfg, conf, s->lin);
+	s->cfg.nqueries = &s->nqueries;
+	s->cfg.nvalidations = &s->nvalidations;
+	rc = lineage_read(conf->live_dir, lineage_name, &s->lineage);
+	if (rc != 0) {
+		snprintf(why, whylen, "lineage %s/%s: %s%s%s", conf->live_dir,
+		    lineage_name, tlsad_strerror(rc),
+		    s->lineage != NULL && s->lineage->detail[0] != '\0' ?
+		    ": " : "", s->lineage != NULL ? s->lineage->detail : "");
+		goto out;
+	}
+	rc = dnscheck_chain_records(s->lineage->chain, s->lin->tlsa,
+	    s->lin->ntlsa, &s->want);
+	if (rc != 0) {
+		snprintf(why, whylen, "lineage %s: computing its TLSA records: "
+		    "%s", lineage_name, tlsad_strerror(rc));
+		goto out;
+	}
+	rc = dnscheck_discover(&s->cfg, s->lin->tlsa_names,
+	    s->lin->ntlsa_names, &s->plan, why, whylen);
+out:
+	if (rc != 0) {
+		tlsa_rrset_clear(&s->want);
+		lineage_snapshot_free(s->lineage);
+		s->lineage = NULL;
+	}
+	return rc;
+}
+
+void
+dnscheck_session_close(struct dnscheck_session *s)
+{
+	if (s == NULL)
+		return;
+	tlsa_rrset_clear(&s->want);
+	lineage_snapshot_free(s->lineage);
+	dnscheck_plan_free(s->plan);
+	s->lineage = NULL;
+	s->plan = NULL;
+}
+
+int
+dnscheck_exit_status(int code)
+{
+	switch (code) {
+	case 0:
+		return 0;
+	case TLSAD_EDNS_RFC7671:
+	case TLSAD_EDNS_EMPTYRRSET:
+	case TLSAD_EDNSSEC_BOGUS:
+	case TLSAD_EDNSSEC_INSECURE:
+		return 2;
+	case TLSAD_ETIMEOUT:
+	case TLSAD_EDNS_LAGGING:
+		return 3;
+	case TLSAD_EUSAGE:
+		return 64;
+	default:
+		return 1;
 	}
 }

@@ -21,6 +21,9 @@ struct command {
 static const struct command commands[] = {
 	{ "tlsa", cmd_tlsa,
 	  "tlsa [-u USAGE] [-s SELECTOR] [-m MTYPE] [-p PORT] [-H HOST | -o OWNER] [-t TTL] FILE..." },
+	{ "publish", cmd_publish, "publish [-n | --dry-run] [-s | --served FILE] LINEAGE" },
+	{ "retire", cmd_retire, "retire [-n | --dry-run] [-s | --served FILE] LINEAGE" },
+	{ "dns", cmd_dns, "dns LINEAGE" },
 };
 
 static void

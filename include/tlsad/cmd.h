@@ -17,5 +17,8 @@ struct cmd_env {
 typedef int	cmd_fn(const struct cmd_env *env, int argc, char *argv[]);
 
 cmd_fn	cmd_tlsa;
+cmd_fn	cmd_publish;	/* src/cmd_publish.c */
+cmd_fn	cmd_retire;	/* src/cmd_retire.c */
+cmd_fn	cmd_dns;	/* src/cmd_dns.c */
 
 #endif /* TLSAD_CMD_H */

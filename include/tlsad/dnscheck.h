@@ -29,9 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlsad/cert.h"
 #include "tlsad/conf.h"
 #include "tlsad/hold.h"
 #include "tlsad/tlsa.h"
+#include "tlsad/tsig.h"
 
 #define DNSCHECK_NAME_MAX	256	/* presentation name incl. final dot and NUL */
 #define DNSCHECK_CNAME_MAX	8	/* CNAME hops followed */
@@ -127,6 +129,41 @@ void	dnscheck_snapshot_clear(struct dnscheck_snapshot *snap);
 /* The SOA serial of zone z at its primary (the update server), RD=0. */
 int	dnscheck_primary_serial(const struct dnscheck_plan *plan, size_t z,
 	    const struct dnscheck_cfg *cfg, uint32_t *serial);
+
+/*
+ * The TLSA RRset of every target as the update server itself serves it
+ * (RD=0): what an UPDATE acts on.  out has plan->nnames initialised sets
+ * (filled here); ttl (if not NULL) plan->nnames entries, 0 when no RRset.
+ */
+int	dnscheck_primary_rrsets(const struct dnscheck_plan *plan,
+	    const struct dnscheck_cfg *cfg, struct tlsa_rrset *out,
+	    uint32_t *ttl, char *why, size_t whylen);
+
+/*
+ * Send the change: one RFC 2136 UPDATE per zone (dnsupdate_apply, which
+ * reads, diffs, pins with prerequisites, signs and verifies), carrying for
+ * each name of the zone add[i] (must be present) and del[i] (must be
+ * absent); NULL entries or arrays mean none.  A new RRset gets the zone's
+ * SOA TTL.  Stops at the first zone that fails (zones before it stay
+ * changed: each UPDATE is atomic, the set is not); why names the zone, the
+ * server and the reason in a sentence for a mail admin.  On success
+ * min_serial[z] (plan->nzones entries, if not NULL) is the primary's serial
+ * after the change; *done (if not NULL) counts what happened.
+ * dry_run: read and compute only (done counts what would be changed).
+ */
+struct dnscheck_applied {
+	size_t	nsent;		/* UPDATE messages sent */
+	size_t	nadd;		/* records added (or to add, dry run) */
+	size_t	ndel;		/* records deleted (or to delete) */
+	char	summary[512];	/* "dane.example.: 1 added, 0 deleted; ..." */
+};
+
+int	dnscheck_apply(const struct dnscheck_plan *plan,
+	    const struct dnscheck_cfg *cfg, const struct tsig_key *key,
+	    const struct tlsa_rrset *const *add,
+	    const struct tlsa_rrset *const *del, int dry_run,
+	    uint32_t *min_serial, struct dnscheck_applied *done, char *why,
+	    size_t whylen);
 
 /* A validating lookup of one owner name. */
 struct dnscheck_validated {
@@ -243,5 +280,48 @@ int	dnscheck_wait_step(struct dnscheck_wait *w, int64_t now_mono_ms,
  * (lagging addresses) at info level when it changes.  Same returns.
  */
 int	dnscheck_wait(struct dnscheck_wait *w);
+
+/*
+ * A lineage's DNS session: the configuration, the lineage as it is now in
+ * live-dir, the records its certificate needs, and the discovered plan.
+ * Used by tlsactl publish/retire/dns, and usable by the daemon.
+ */
+struct lineage_snapshot;
+
+struct dnscheck_session {
+	const struct conf		*conf;		/* borrowed */
+	const struct conf_lineage	*lin;		/* borrowed, inside conf */
+	struct dnscheck_cfg		 cfg;
+	struct lineage_snapshot		*lineage;	/* live-dir/NAME as read now */
+	struct tlsa_rrset		 want;		/* records of its certificate, per the lineage's tlsa params */
+	struct dnscheck_plan		*plan;
+	unsigned long			 nqueries;	/* counted through cfg */
+	unsigned long			 nvalidations;
+};
+
+/*
+ * Find the lineage in conf, read it (lineage_read: a lineage read
+ * mid-renewal fails with TLSAD_ELINEAGE_INCONSISTENT), compute its records
+ * and discover the plan.  On failure why says what and where; the session
+ * is left closed (safe to dnscheck_session_close).
+ */
+int	dnscheck_session_open(struct dnscheck_session *s,
+	    const struct conf *conf, const char *lineage_name, char *why,
+	    size_t whylen);
+void	dnscheck_session_close(struct dnscheck_session *s);
+
+/*
+ * Records of chain for params[0..n-1], added to set (initialised).
+ * Pure apart from hashing.
+ */
+int	dnscheck_chain_records(const struct cert_chain *chain,
+	    const struct tlsa_param *params, size_t n, struct tlsa_rrset *set);
+
+/*
+ * Pure.  The tlsactl exit status for a code: 0 ok; 2 refused by a safety
+ * rule (RFC 7671 section 8, empty RRset, bogus, insecure); 3 timeout (a
+ * deadline passed, some server still lags); 64 usage; 1 any other failure.
+ */
+int	dnscheck_exit_status(int code);
 
 #endif /* TLSAD_DNSCHECK_H */
