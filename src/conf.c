@@ -247,6 +247,17 @@ nearest(const char *word, const char *const *cands, size_t n)
 	return bestd <= limit ? best : NULL;
 }
 
+/* A byte for a message: "'x'" when printable, "0xNN" otherwise. */
+static const char *
+charname(unsigned char c, char *buf, size_t len)
+{
+	if (c > 0x20 && c < 0x7f)
+		snprintf(buf, len, "'%c'", c);
+	else
+		snprintf(buf, len, "0x%02x", c);
+	return buf;
+}
+
 static int
 keyid_of(const char *word)
 {
@@ -337,14 +348,17 @@ duration_ms(const char *val, unsigned long long *out)
 {
 	unsigned long long	 v = 0, mult;
 	size_t			 i = 0;
+	int			 huge = 0;
 
 	if (!isdigit((unsigned char)val[0]))
 		return -1;
-	while (isdigit((unsigned char)val[i])) {
-		if (v > 100000000000ULL)	/* far above any range: no overflow */
-			return -1;
+	for (; isdigit((unsigned char)val[i]); i++) {
+		/* Far above any range; capping v keeps v * DAY in 64 bits. */
+		if (v >= 100000000000ULL) {
+			huge = 1;
+			continue;
+		}
 		v = v * 10 + (unsigned long long)(val[i] - '0');
-		i++;
 	}
 	if (strcmp(val + i, "") == 0 || strcmp(val + i, "s") == 0)
 		mult = SEC;
@@ -358,7 +372,9 @@ duration_ms(const char *val, unsigned long long *out)
 		mult = DAY;
 	else
 		return -1;
-	*out = v * mult;	/* v <= 1e11, mult <= 8.64e7: fits */
+	if (huge)
+		return -2;
+	*out = v * mult;	/* v < 1e12, mult <= 8.64e7: fits in 64 bits */
 	return 0;
 }
 
@@ -384,10 +400,16 @@ parse_duration(struct parser *p, int col, const struct durdef *d,
 	const char		*key = keys[d->key].name;
 	unsigned long long	 ms;
 	char			 lo[32], hi[32];
+	int			 rc;
 
 	format_ms(d->min_ms, lo, sizeof(lo));
 	format_ms(d->max_ms, hi, sizeof(hi));
-	if (duration_ms(val, &ms) != 0)
+	rc = duration_ms(val, &ms);
+	if (rc == -2)
+		return perr(p, p->line, col, TLSAD_ECONF_VALUE,
+		    "%s: %s is out of range: expected from %s to %s",
+		    key, val, lo, hi);
+	if (rc != 0)
 		return perr(p, p->line, col, TLSAD_ECONF_VALUE,
 		    "%s: expected a duration from %s to %s: a number with an "
 		    "optional unit ms, s, m, h or d (no unit: seconds), "
@@ -460,7 +482,7 @@ static int
 parse_dname(struct parser *p, int col, const char *key, const char *val,
     int final_dot, char **dst)
 {
-	char	 name[NAME_MAX_LEN + 2];
+	char	 name[NAME_MAX_LEN + 2], cbuf[16];
 	size_t	 len, i, label = 0;
 
 	len = strlen(val);
@@ -486,8 +508,9 @@ parse_dname(struct parser *p, int col, const char *key, const char *val,
 		}
 		if (!isalnum(c) && c != '-' && c != '_')
 			return perr(p, p->line, col + (int)i, TLSAD_ECONF_VALUE,
-			    "%s: character '%c' is not allowed in a domain name "
-			    "(letters, digits, '-', '_' and '.')", key, c);
+			    "%s: character %s is not allowed in a domain name "
+			    "(letters, digits, '-', '_' and '.')", key,
+			    charname(c, cbuf, sizeof(cbuf)));
 		if (++label > 63)
 			return perr(p, p->line, col, TLSAD_ECONF_VALUE,
 			    "%s: a label of '%s' is longer than 63 characters",
@@ -1049,7 +1072,7 @@ key_line(struct parser *p, char *buf, size_t start)
 {
 	const char	*cands[K_COUNT];
 	const char	*near;
-	char		*word, *val, *end;
+	char		*word, *val, *end, cbuf[16];
 	size_t		 i = start, ncand = 0, wend;
 	int		 id, k, *firstline, wcol, vcol;
 
@@ -1060,7 +1083,8 @@ key_line(struct parser *p, char *buf, size_t start)
 	wend = i;
 	if (wend == start)
 		return perr(p, p->line, wcol, TLSAD_ECONF_SYNTAX,
-		    "expected a key name, found '%c'", buf[start]);
+		    "expected a key name, found %s",
+		    charname((unsigned char)buf[start], cbuf, sizeof(cbuf)));
 	while (is_blank(buf[i]))
 		i++;
 	if (buf[i] != ':') {
@@ -1089,6 +1113,15 @@ key_line(struct parser *p, char *buf, size_t start)
 			return perr(p, p->line, wcol, TLSAD_ECONF_UNKNOWN,
 			    "unknown key '%s' in %s:, did you mean '%s'?",
 			    word, clause_names[p->clause], near);
+		/* Perhaps a misspelt key of another clause. */
+		for (k = 0; k < K_COUNT; k++)
+			cands[k] = keys[k].name;
+		near = nearest(word, cands, K_COUNT);
+		if (near != NULL)
+			return perr(p, p->line, wcol, TLSAD_ECONF_UNKNOWN,
+			    "unknown key '%s' in %s:, did you mean '%s' "
+			    "(a key of %s:)?", word, clause_names[p->clause],
+			    near, clause_names[keys[keyid_of(near)].clause]);
 		return perr(p, p->line, wcol, TLSAD_ECONF_UNKNOWN,
 		    "unknown key '%s' in %s:", word, clause_names[p->clause]);
 	}
@@ -1148,6 +1181,7 @@ clause_line(struct parser *p, char *buf)
 {
 	static const char *const cands[] = { "server", "key", "lineage" };
 	const char	*near;
+	char		 cbuf[16];
 	enum clause	 cl;
 	size_t		 i = 0, wend;
 	int		 id, rc;
@@ -1158,7 +1192,8 @@ clause_line(struct parser *p, char *buf)
 	if (wend == 0)
 		return perr(p, p->line, 1, TLSAD_ECONF_SYNTAX,
 		    "expected a clause ('server:', 'key:' or 'lineage:') at "
-		    "column 1, found '%c'", buf[0]);
+		    "column 1, found %s",
+		    charname((unsigned char)buf[0], cbuf, sizeof(cbuf)));
 	while (is_blank(buf[i]))
 		i++;
 	if (buf[i] != ':') {
