@@ -1300,6 +1300,20 @@ dupstr(char **dst, const char *s)
 	return *dst == NULL ? TLSAD_ENOMEM : 0;
 }
 
+/* Is path dir itself or below it?  Compared as written, not resolved. */
+static int
+path_under(const char *path, const char *dir)
+{
+	size_t	 len = strlen(dir);
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, len) == 0 &&
+	    (path[len] == '/' || path[len] == '\0');
+}
+
 /* Defaults and checks that need the whole file. */
 static int
 finish(struct parser *p)
@@ -1358,6 +1372,26 @@ finish(struct parser *p)
 			if (rc != 0)
 				return rc;
 		}
+	}
+	/*
+	 * certbot swaps the links under live-dir one at a time: a file the MTA
+	 * reads must never live there (nor anywhere under /etc/letsencrypt,
+	 * checked as each key is read).
+	 */
+	for (i = 0; i < c->nlineages; i++) {
+		l = &c->lineages[i];
+		if (!path_under(l->deploy_file, c->live_dir))
+			continue;
+		if (p->meta[i].keyline[K_DEPLOY_FILE] != 0)
+			return perr(p, p->meta[i].keyline[K_DEPLOY_FILE], 1,
+			    TLSAD_ECONF_VALUE, "deploy-file '%s' is under "
+			    "live-dir '%s': certbot owns that tree and tlsad "
+			    "never writes there", l->deploy_file, c->live_dir);
+		return perr(p, p->keyline[K_DEPLOY_DIR] != 0 ?
+		    p->keyline[K_DEPLOY_DIR] : p->keyline[K_LIVE_DIR], 1,
+		    TLSAD_ECONF_VALUE, "deploy-dir '%s' is under live-dir "
+		    "'%s': certbot owns that tree and tlsad never writes there",
+		    c->deploy_dir, c->live_dir);
 	}
 	/* Two lineages writing one file would serve each other's keys. */
 	for (i = 0; i < c->nlineages; i++) {
