@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "publish", cmd_publish, "publish [-n | --dry-run] [-s | --served FILE] LINEAGE" },
 	{ "retire", cmd_retire, "retire [-n | --dry-run] [-s | --served FILE] LINEAGE" },
 	{ "dns", cmd_dns, "dns LINEAGE" },
+	{ "doctor", cmd_doctor, "doctor [-C POSTFIX_CONFIG_DIR]" },
 };
 
 static void

@@ -20,5 +20,6 @@ cmd_fn	cmd_tlsa;
 cmd_fn	cmd_publish;	/* src/cmd_publish.c */
 cmd_fn	cmd_retire;	/* src/cmd_retire.c */
 cmd_fn	cmd_dns;	/* src/cmd_dns.c */
+cmd_fn	cmd_doctor;	/* src/cmd_doctor.c */
 
 #endif /* TLSAD_CMD_H */
