@@ -142,8 +142,11 @@ cmd_dns(const struct cmd_env *env, int argc, char *argv[])
 			for (i = 0; i < plan->nnames; i++) {
 				if (plan->names[i].zone != zi)
 					continue;
-				printf("    %s TTL %" PRIu32 "\n",
-				    plan->names[i].target, o->ttl[i]);
+				if (o->rrset[i].n > 0)
+					printf("    %s TTL %" PRIu32 "\n",
+					    plan->names[i].target, o->ttl[i]);
+				else
+					printf("    %s\n", plan->names[i].target);
 				print_rrset("      ", &o->rrset[i], &s.want);
 			}
 		}
