@@ -556,7 +556,7 @@ parse_tlsa(struct parser *p, int col, const char *val, struct tlsa_param *out)
 		while (*s == ' ' || *s == '\t')
 			s++;
 		n = 0;
-		while (isdigit((unsigned char)s[n]) && n < sizeof(num) - 1) {
+		while (n < sizeof(num) - 1 && isdigit((unsigned char)s[n])) {
 			num[n] = s[n];
 			n++;
 		}

@@ -153,7 +153,7 @@ test_good_full(void **state)
 	assert_string_equal(l->deploy_file, "/etc/postfix/tlsad/mx.pem");
 	assert_string_equal(l->deploy_group, "ssl-cert");
 	assert_argv(l->reload_argv, "/usr/sbin/postfix", "-c",
-	    "/etc/postfix-out", "reload", NULL);
+	    "/etc/postfix-out", "reload", (const char *)NULL);
 	assert_int_equal(l->nverify, 3);
 	assert_addr(&l->verify[0].addr, "127.0.0.1", 25);
 	assert_int_equal(l->verify[0].mode, CONF_VERIFY_STARTTLS);
@@ -179,7 +179,7 @@ test_good_full(void **state)
 	assert_string_equal(l->deploy_file,
 	    "/srv/tlsad/deploy/smtp.example.net-0001.pem");
 	assert_null(l->deploy_group);
-	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", NULL);
+	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", (const char *)NULL);
 	assert_int_equal(l->nverify, 0);
 	assert_null(l->key_file);
 
@@ -216,7 +216,7 @@ test_good_minimal(void **state)
 	assert_string_equal(l->deploy_file,
 	    TLSAD_SYSCONFDIR "/tlsad/deploy/mx.example.org.pem");
 	assert_null(l->deploy_group);
-	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", NULL);
+	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", (const char *)NULL);
 	assert_int_equal(l->nverify, 0);
 	assert_null(l->verify);
 	assert_null(l->key_file);
@@ -277,7 +277,7 @@ test_good_example(void **state)
 	assert_addr(&l->auth_servers[1], "198.51.100.2", 53);
 	assert_string_equal(l->deploy_file,
 	    "/etc/postfix/tlsad/mx.example.org.pem");
-	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", NULL);
+	assert_argv(l->reload_argv, "/usr/sbin/postfix", "reload", (const char *)NULL);
 	assert_int_equal(l->nverify, 1);
 	assert_addr(&l->verify[0].addr, "127.0.0.1", 25);
 	assert_int_equal(l->verify[0].mode, CONF_VERIFY_STARTTLS);
