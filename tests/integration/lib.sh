@@ -526,12 +526,12 @@ tb_write_conf() {
 		printf '    trust-anchor-file: %s\n' "$TB_ANCHOR"
 		printf '    resolver: %s@%s\n' "$TB_RESOLVER" "$TB_PORT"
 		printf '    dns-port: %s\n' "$TB_PORT"
-		printf '    dns-timeout: 2000\n'
+		printf '    dns-timeout: 2s\n'
 		printf '    ttl-multiplier: 2\n'
-		printf '    hold-margin: 1\n'
-		printf '    poll-min: 100\n'
-		printf '    poll-max: 1000\n'
-		printf '    propagation-timeout: 60\n'
+		printf '    hold-margin: 1s\n'
+		printf '    poll-min: 100ms\n'
+		printf '    poll-max: 1s\n'
+		printf '    propagation-timeout: 60s\n'
 		[ -n "${TB_CONF_SERVER_EXTRA:-}" ] && printf '%s\n' "$TB_CONF_SERVER_EXTRA"
 		printf 'key:\n'
 		printf '    file: %s\n' "$TB_KEYFILE"
