@@ -46,6 +46,11 @@ struct conf_verify {
 	char			*servername;	/* SNI; NULL: the lineage name */
 };
 
+/*
+ * One lineage: clause.  After conf_load() every port is set (update-server
+ * and auth-server default to dns-port), tlsa has at least one entry,
+ * deploy_file and reload_argv are always set, DNS names are lower case.
+ */
 struct conf_lineage {
 	char			 *name;		/* directory under live-dir */
 	char			**tlsa_names;	/* absolute owner names, with final dot */
@@ -61,10 +66,11 @@ struct conf_lineage {
 	char			**reload_argv;	/* NULL-terminated; no shell */
 	struct conf_verify	 *verify;
 	size_t			  nverify;
-	char			 *key_file;	/* per-lineage TSIG key, or NULL */
+	char			 *key_file;	/* per-lineage TSIG key, or NULL: conf->key_file */
 	int			  line;		/* where the clause starts */
 };
 
+/* The whole file.  After conf_load() every path of server: is set. */
 struct conf {
 	char			*path;
 	/* server: */
