@@ -209,8 +209,7 @@ discovery_servers(const struct dnscheck_cfg *cfg, struct qsrvs *qs)
 		qs->s[qs->n].port = cfg->resolvers[i].port;
 		qs->s[qs->n++].rd = 1;
 	}
-	if (qs->n > 0)
-		return;
+	/* The configured servers too: a resolver may time out on a lagging server. */
 	for (i = 0; i < cfg->nauth && qs->n < CONF_MAX_LIST; i++) {
 		copystr(qs->s[qs->n].host, sizeof(qs->s[0].host),
 		    cfg->auth[i].host);
@@ -267,16 +266,21 @@ ask_any(const struct dnscheck_cfg *cfg, const struct qsrvs *qs,
 		    "resolver, auth-server or update-server", name);
 		return rc;
 	}
-	for (i = 0; i < qs->n; i++) {
+	/*
+	 * Two rounds: a resolver that timed out on one authoritative server
+	 * (stopped, lagging) has marked it slow and asks another next time.
+	 */
+	for (i = 0; i < 2 * qs->n; i++) {
 		ldns_pkt_free(pkt);
 		pkt = NULL;
-		rc = ask(cfg, qs->s[i].host, qs->s[i].port, name, type,
-		    qs->s[i].rd, &pkt);
+		rc = ask(cfg, qs->s[i % qs->n].host, qs->s[i % qs->n].port,
+		    name, type, qs->s[i % qs->n].rd, &pkt);
 		if (pkt != NULL && rc != TLSAD_EDNS_SERVFAIL &&
 		    rc != TLSAD_EDNS_REFUSED)
 			break;
-		snprintf(why, whylen, "%s@%u about %s: %s", qs->s[i].host,
-		    qs->s[i].port, name, tlsad_strerror(rc));
+		snprintf(why, whylen, "%s@%u about %s: %s",
+		    qs->s[i % qs->n].host, qs->s[i % qs->n].port, name,
+		    tlsad_strerror(rc));
 		log_debug("%s", why);
 	}
 	*out = pkt;

@@ -8,8 +8,9 @@
  *     the enclosing zone by SOA queries walking up, the update server (the
  *     SOA MNAME's addresses unless update-server is set) and every
  *     authoritative address (every A and AAAA of every NS, unless
- *     auth-server is set).  Asked: the configured resolvers (RD=1), else the
- *     configured auth/update servers (RD=0), else the resolv.conf servers.
+ *     auth-server is set).  Asked: the configured resolvers (RD=1), then
+ *     the configured auth/update servers (RD=0), in two rounds; with none of
+ *     these, the resolv.conf servers.
  *  2. observation (dnscheck_observe): per authoritative address, RD=0, the
  *     zone's SOA serial and the TLSA RRset (with its TTL) at every target.
  *     Validation (dnscheck_validate): one FRESH libunbound context per
