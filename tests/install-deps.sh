@@ -7,7 +7,7 @@ set -eu
 [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 
 PKGS="cmake make gcc pkg-config libssl-dev libldns-dev libunbound-dev
-libcurl4-openssl-dev libcmocka-dev openssl ca-certificates iproute2 procps
+libcurl4-openssl-dev libevent-dev libcmocka-dev openssl ca-certificates iproute2 procps
 bind9 bind9-dnsutils unbound unbound-host postfix ldnsutils hash-slinger
 hyperfine"
 
