@@ -55,7 +55,7 @@ void	agent_lineage_set_progress(struct agent_lineage *l,
  * (inotify, kick, rescan) should.  At most max_actions actions are performed
  * per call (0: a default); then *wake_wall_ms is now, so that a caller with
  * other work (the daemon's event loop) gets the control back.  Returns 0,
- * or an error of the state file (TLSAD_E*/-errno): then nothing more is done
+ * or an error of the state file (a TLSAD_E code or -errno): then nothing more is done
  * for this lineage until the caller retries.
  */
 int	agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
