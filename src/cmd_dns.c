@@ -140,7 +140,8 @@ cmd_dns(const struct cmd_env *env, int argc, char *argv[])
 			    z->auth[o->addr].host, z->auth[o->addr].port,
 			    z->auth[o->addr].via, o->serial);
 			for (i = 0; i < plan->nnames; i++) {
-				if (plan->names[i].zone != zi)
+				if (plan->names[i].zone != zi ||
+				    dnscheck_same_target(plan, i))
 					continue;
 				if (o->rrset[i].n > 0)
 					printf("    %s TTL %" PRIu32 "\n",

@@ -225,7 +225,8 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 			status = dnscheck_exit_status(rc);
 			goto out;
 		}
-		for (k = 0; k < s.want.n; k++) {
+		for (k = 0; k < s.want.n && !dnscheck_same_target(s.plan, i);
+		    k++) {
 			if (tlsa_rr_format(&s.want.rr[k], &text) != 0)
 				continue;
 			printf("%s: %s %s\n", s.plan->names[i].target,

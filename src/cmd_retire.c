@@ -210,14 +210,16 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 			    &primary[i].rr[k]);
 			if (rc != 0)
 				goto out;
-			if (tlsa_rr_format(&primary[i].rr[k], &text) == 0)
+			if (!dnscheck_same_target(s.plan, i) &&
+			    tlsa_rr_format(&primary[i].rr[k], &text) == 0)
 				printf("%s: %s %s\n", s.plan->names[i].target,
 				    m ? "keep" : dry_run ? "would retire" :
 				    "retire", text);
 			free(text);
 			text = NULL;
 		}
-		ndel += del[i].n;
+		if (!dnscheck_same_target(s.plan, i))
+			ndel += del[i].n;
 		if (del[i].n == 0)
 			continue;
 		if (after[i].n == 0) {

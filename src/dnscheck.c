@@ -806,6 +806,17 @@ dnscheck_primary_rrsets(const struct dnscheck_plan *plan,
 }
 
 int
+dnscheck_same_target(const struct dnscheck_plan *plan, size_t i)
+{
+	size_t	j;
+
+	for (j = 0; j < i && j < plan->nnames; j++)
+		if (name_eq(plan->names[j].target, plan->names[i].target))
+			return 1;
+	return 0;
+}
+
+int
 dnscheck_apply(const struct dnscheck_plan *plan,
     const struct dnscheck_cfg *cfg, const struct tsig_key *key,
     const struct tlsa_rrset *const *add, const struct tlsa_rrset *const *del,
@@ -829,7 +840,8 @@ dnscheck_apply(const struct dnscheck_plan *plan,
 	for (zi = 0; zi < plan->nzones; zi++) {
 		z = &plan->zones[zi];
 		for (n = 0, i = 0; i < plan->nnames; i++) {
-			if (plan->names[i].zone != zi)
+			if (plan->names[i].zone != zi ||
+			    dnscheck_same_target(plan, i))
 				continue;
 			ch[n].owner = plan->names[i].target;
 			ch[n].add = add != NULL ? add[i] : NULL;

@@ -141,10 +141,19 @@ int	dnscheck_primary_rrsets(const struct dnscheck_plan *plan,
 	    uint32_t *ttl, char *why, size_t whylen);
 
 /*
+ * Pure.  1 when an earlier name of plan (index < i) has the same target as
+ * name i: several owners may be CNAMEs to one shared target (RFC 7671
+ * section 7), whose records are then changed, checked and printed once.
+ */
+int	dnscheck_same_target(const struct dnscheck_plan *plan, size_t i);
+
+/*
  * Send the change: one RFC 2136 UPDATE per zone (dnsupdate_apply, which
  * reads, diffs, pins with prerequisites, signs and verifies), carrying for
  * each name of the zone add[i] (must be present) and del[i] (must be
- * absent); NULL entries or arrays mean none.  A new RRset gets the zone's
+ * absent); NULL entries or arrays mean none.  Names sharing a target
+ * (dnscheck_same_target) must want the same change: the first one's is
+ * sent.  A new RRset gets the zone's
  * SOA TTL.  Stops at the first zone that fails (zones before it stay
  * changed: each UPDATE is atomic, the set is not); why names the zone, the
  * server and the reason in a sentence for a mail admin.  On success
