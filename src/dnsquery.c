@@ -442,9 +442,13 @@ dns_tlsa_to_rr(const char *owner, uint32_t ttl, const struct tlsa_rr *t,
 {
 	ldns_rr		*rr = NULL;
 	ldns_rdf	*rdf = NULL;
-	int		 rc = TLSAD_ENOMEM;
+	uint8_t		 fields[3];
+	int		 i, rc = TLSAD_ENOMEM;
 
 	*out = NULL;
+	fields[0] = t->param.usage;
+	fields[1] = t->param.selector;
+	fields[2] = t->param.mtype;
 	if (t->len == 0 || t->len > TLSA_DATA_MAX) {
 		rc = TLSAD_EINVAL;
 		goto out;
@@ -462,22 +466,15 @@ dns_tlsa_to_rr(const char *owner, uint32_t ttl, const struct tlsa_rr *t,
 	ldns_rr_set_type(rr, LDNS_RR_TYPE_TLSA);
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 	ldns_rr_set_ttl(rr, ttl);
-	if ((rdf = ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, t->param.usage)) == NULL ||
-	    !ldns_rr_push_rdf(rr, rdf))
-		goto out;
-	rdf = NULL;
-	if ((rdf = ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, t->param.selector)) == NULL ||
-	    !ldns_rr_push_rdf(rr, rdf))
-		goto out;
-	rdf = NULL;
-	if ((rdf = ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, t->param.mtype)) == NULL ||
-	    !ldns_rr_push_rdf(rr, rdf))
-		goto out;
-	rdf = NULL;
-	if ((rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_HEX, t->len, t->data)) == NULL ||
-	    !ldns_rr_push_rdf(rr, rdf))
-		goto out;
-	rdf = NULL;
+	for (i = 0; i < 4; i++) {
+		if (i < 3)
+			rdf = ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, fields[i]);
+		else
+			rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_HEX, t->len, t->data);
+		if (rdf == NULL || !ldns_rr_push_rdf(rr, rdf))
+			goto out;
+		rdf = NULL;
+	}
 	*out = rr;
 	rr = NULL;
 	rc = 0;

@@ -135,7 +135,10 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "s:p:k:n:z:t:T:dr")) != -1) {
+	for (;;) {
+		c = getopt(argc, argv, "s:p:k:n:z:t:T:dr");
+		if (c == -1)
+			break;
 		switch (c) {
 		case 's':
 			opts.server = optarg;
