@@ -173,12 +173,14 @@ rollover_state_equal(const struct rollover_state *a,
 	size_t	i;
 
 #define SAME(f)	(a->f == b->f)
-#define SAMEKEY(h, k) (a->h == b->h && (!a->h || rollover_key_equal(&a->k, &b->k)))
+	/* A key and its version mean something only when its flag is set. */
+#define SAMEKEY(h, k, v) (a->h == b->h && (!a->h || \
+	(rollover_key_equal(&a->k, &b->k) && a->v == b->v)))
 	if (!SAME(stage) || !SAME(retry_stage) ||
-	    !SAMEKEY(has_live, live) || !SAME(live_version) ||
-	    !SAMEKEY(has_deployed, deployed) || !SAME(deployed_version) ||
-	    !SAMEKEY(has_target, target) || !SAME(target_version) ||
-	    !SAMEKEY(has_staged, staged) || !SAME(staged_version) ||
+	    !SAMEKEY(has_live, live, live_version) ||
+	    !SAMEKEY(has_deployed, deployed, deployed_version) ||
+	    !SAMEKEY(has_target, target, target_version) ||
+	    !SAMEKEY(has_staged, staged, staged_version) ||
 	    !SAME(stage_since) || !SAME(t0) || !SAME(hold_until) ||
 	    !SAME(hold_ttl) || !SAME(validated_at) || !SAME(next_attempt) ||
 	    !SAME(deadline) || !SAME(polls) || !SAME(substep) ||
@@ -418,6 +420,8 @@ act_check(struct ctx *c)
 {
 	c->act->type = ROLLOVER_ACT_DNS_CHECK;
 	fill_check_keys(c);
+	reason(c, "%s: checking every authoritative address and validating",
+	    rollover_stage_name(c->s->stage));
 }
 
 static const struct rollover_key_obs *
@@ -1279,6 +1283,9 @@ out:
 		    "internal error, changing nothing: %s", why);
 		return TLSAD_EINTERNAL;
 	}
+	if (act->reason[0] == '\0')
+		snprintf(act->reason, sizeof(act->reason), "%s: %s",
+		    rollover_stage_name(s.stage), rollover_act_name(act->type));
 	*next = s;
 	return 0;
 }
