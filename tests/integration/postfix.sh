@@ -18,6 +18,7 @@
 #		refuses an inet_interfaces address no interface has) or
 #		127.0.0.1 (input)
 #   PF_PORT	SMTP port with STARTTLS, default 10025 (input)
+#   PF_TLS_PORT	submissions-style port, TLS at once, default 10465 (input)
 #   PF_HOST	myhostname and SNI name, default mx.$TB_ZONE (input)
 #   PF_DIR	$TB_DIR/postfix: conf/, queue/, data/, postfix.log
 #   PF_CONF	$PF_DIR/conf (the -c directory)
@@ -66,6 +67,7 @@ else
 	: "${PF_ADDR:=127.0.0.1}"
 fi
 : "${PF_PORT:=10025}"
+: "${PF_TLS_PORT:=10465}"
 : "${PF_HOST:=mx.${TB_ZONE:-dane.example.}}"
 PF_HOST=${PF_HOST%.}
 PF_DIR=$TB_DIR/postfix
@@ -109,6 +111,9 @@ EOF
 	# chroot n everywhere: the test dir is not a chroot jail.
 	cat >"$PF_CONF/master.cf" <<EOF
 $PF_PORT	inet	n	-	n	-	-	smtpd
+$PF_TLS_PORT	inet	n	-	n	-	-	smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
 pickup		unix	n	-	n	60	1	pickup
 cleanup		unix	n	-	n	-	0	cleanup
 qmgr		unix	n	-	n	300	1	qmgr

@@ -102,6 +102,12 @@ assert_contains "probe of a closed port: CONNECT" "$(first "$out")" "error PROBE
 out=$(tool probe -t 3000 "$EP" tls "$PF_HOST" "3 1 1 $OLD")
 assert_contains "TLS at once on a STARTTLS port: TLS error" "$(first "$out")" "error PROBE_TLS"
 
+out=$(tool probe -e "$OLD" "$PF_ADDR@$PF_TLS_PORT" tls "$PF_HOST" "3 1 1 $OLD")
+assert_eq "probe over TLS at once (465 style): ok" ok "$(first "$out")"
+assert_eq "TLS at once reports the served key" "$OLD" "$(served "$out")"
+out=$(tool probe "$PF_ADDR@$PF_TLS_PORT" tls "$PF_HOST" "3 1 1 $NEW")
+assert_contains "TLS at once with a wrong RRset: DANE error" "$(first "$out")" "error PROBE_DANE"
+
 assert_contains "Postfix saw QUIT after the probes" "$(cat "$PF_LOG")" "quit=1"
 
 # --- deploy the new file, reload, probe -------------------------------------
