@@ -1,0 +1,992 @@
+/*
+ * agent.c -- perform what the rollover machine asks for, for one lineage.
+ *
+ * rollover.c decides; this file acts and reports.  Each action is
+ * idempotent (see rollover.h), and the state is saved before it runs, so a
+ * crash anywhere repeats at most one harmless action.
+ *
+ * The machine reasons about keys (SPKI SHA-256); DNS holds records.  A key
+ * maps to the records the lineage's config asks for (every tlsa param at
+ * every tlsa-name), computed from a certificate chain that holds the key:
+ * the live lineage's, the deployed file's, or the previous deployed file's.
+ * A key with no chain at hand (a foreign or long-gone key) maps only to its
+ * 3 1 1 record, which its SPKI digest is.  Records shared with a key that
+ * stays (a 2 1 1 record of the common intermediate) are never deleted.
+ *
+ * What this file reports is what it saw: a DNS check that could not reach
+ * an address says so (that address is neither "everywhere" nor "nowhere"),
+ * and a validating lookup that failed is DNSSEC "unknown", never "secure".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "tlsad/agent.h"
+#include "tlsad/cert.h"
+#include "tlsad/dane.h"
+#include "tlsad/deploy.h"
+#include "tlsad/dnscheck.h"
+#include "tlsad/error.h"
+#include "tlsad/lineage.h"
+#include "tlsad/log.h"
+#include "tlsad/mta.h"
+#include "tlsad/state.h"
+#include "tlsad/tsig.h"
+#include "tlsad/util.h"
+
+#define AGENT_MAX_ACTIONS	64
+#define AGENT_MSG_MAX		1024
+
+struct agent_lineage {
+	const struct conf		*conf;
+	const struct conf_lineage	*lin;
+	struct rollover_params		 params;
+	struct rollover_state		 st;
+	struct rollover_obs		 obs;		/* for the next step */
+	char				 msg[AGENT_MSG_MAX]; /* obs.message */
+	char				 reason[ROLLOVER_REASON_MAX];
+	struct lineage_snapshot		*snap;		/* as read at the last step */
+	struct dnscheck_cfg		 cfg;
+	struct dnscheck_plan		*plan;		/* discovered once, dropped on failure */
+	agent_progress_fn		*progress;
+	void				*progress_arg;
+};
+
+/* A chain that holds a key: where the key's non-3-1-1 records come from. */
+struct chains {
+	struct cert_chain	*deployed;	/* the deploy file's */
+	struct cert_chain	*prev;		/* the deploy file's .prev */
+	uint8_t			 deployed_spki[32];
+	uint8_t			 prev_spki[32];
+};
+
+static const struct tlsa_param	param_311 = { 3, 1, 1 };
+
+void
+agent_params_from_conf(const struct conf *conf, struct rollover_params *p)
+{
+	rollover_params_default(p);
+	p->ttl_multiplier = conf->ttl_multiplier;
+	p->hold_margin_ms = (int64_t)conf->hold_margin_s * 1000;
+	p->propagation_timeout_ms = (int64_t)conf->propagation_timeout_s * 1000;
+	p->poll_min_ms = conf->poll_min_ms;
+	p->poll_max_ms = conf->poll_max_ms;
+	p->retry_min_ms = (int64_t)conf->retry_min_s * 1000;
+	p->retry_max_ms = (int64_t)conf->retry_max_s * 1000;
+}
+
+int
+agent_lineage_open(const struct conf *conf, const struct conf_lineage *lin,
+    struct agent_lineage **out, char *why, size_t whylen)
+{
+	struct agent_lineage	*l = NULL;
+	char			 err[512];
+	int			 rc;
+
+	*out = NULL;
+	why[0] = '\0';
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return TLSAD_ENOMEM;
+	agent_lineage_set_conf(l, conf, lin);
+	err[0] = '\0';
+	rc = state_load(conf->state_dir, lin->name, &l->st, err, sizeof(err));
+	if (rc == -ENOENT) {
+		rollover_state_init(&l->st);
+		rc = 0;
+	}
+	if (rc != 0) {
+		snprintf(why, whylen, "lineage %s: state file: %s", lin->name,
+		    err[0] != '\0' ? err : tlsad_strerror(rc));
+		free(l);
+		return rc;
+	}
+	snprintf(l->reason, sizeof(l->reason), "starting");
+	*out = l;
+	return 0;
+}
+
+void
+agent_lineage_free(struct agent_lineage *l)
+{
+	if (l == NULL)
+		return;
+	lineage_snapshot_free(l->snap);
+	dnscheck_plan_free(l->plan);
+	free(l);
+}
+
+void
+agent_lineage_set_conf(struct agent_lineage *l, const struct conf *conf,
+    const struct conf_lineage *lin)
+{
+	l->conf = conf;
+	l->lin = lin;
+	agent_params_from_conf(conf, &l->params);
+	dnscheck_cfg_init(&l->cfg, conf, lin);
+	/* Servers may have changed: discover again at the next DNS action. */
+	dnscheck_plan_free(l->plan);
+	l->plan = NULL;
+}
+
+void
+agent_lineage_set_progress(struct agent_lineage *l, agent_progress_fn *fn,
+    void *arg)
+{
+	l->progress = fn;
+	l->progress_arg = arg;
+}
+
+void
+agent_lineage_poke(struct agent_lineage *l)
+{
+	memset(&l->obs, 0, sizeof(l->obs));
+	l->obs.done = ROLLOVER_ACT_NONE;
+}
+
+const char *
+agent_lineage_name(const struct agent_lineage *l)
+{
+	return l->lin->name;
+}
+
+const struct rollover_state *
+agent_lineage_state(const struct agent_lineage *l)
+{
+	return &l->st;
+}
+
+const char *
+agent_lineage_reason(const struct agent_lineage *l)
+{
+	return l->reason;
+}
+
+/* ---- observing the lineage ---- */
+
+static void
+observe_live(struct agent_lineage *l, struct rollover_obs *o)
+{
+	int	rc;
+
+	lineage_snapshot_free(l->snap);
+	l->snap = NULL;
+	rc = lineage_read(l->conf->live_dir, l->lin->name, &l->snap);
+	if (rc == 0) {
+		o->live = ROLLOVER_LIVE_OK;
+		memcpy(o->live_key.spki, l->snap->spki_sha256,
+		    ROLLOVER_KEY_LEN);
+		o->live_version = l->snap->link[LINEAGE_CERT].version < 0 ? 0 :
+		    (uint32_t)l->snap->link[LINEAGE_CERT].version;
+		return;
+	}
+	if (rc == TLSAD_ELINEAGE_INCONSISTENT || rc == TLSAD_ELINEAGE_MISSING)
+		o->live = ROLLOVER_LIVE_INCONSISTENT;
+	else
+		o->live = ROLLOVER_LIVE_ERROR;
+	o->live_error = rc;
+	log_debug("%s: lineage not usable now: %s%s%s", l->lin->name,
+	    tlsad_strerror(rc), l->snap != NULL && l->snap->detail[0] ?
+	    ": " : "", l->snap != NULL ? l->snap->detail : "");
+}
+
+/* ---- keys to records ---- */
+
+static void
+chains_load(const struct agent_lineage *l, struct chains *c)
+{
+	char	 prev[4096];
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (cert_read_file(l->lin->deploy_file, &buf, &len) == 0) {
+		if (cert_chain_from_pem(buf, len, &c->deployed) != 0 ||
+		    cert_spki_sha256(c->deployed, c->deployed_spki) != 0) {
+			cert_chain_free(c->deployed);
+			c->deployed = NULL;
+		}
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		buf = NULL;
+	}
+	snprintf(prev, sizeof(prev), "%s%s", l->lin->deploy_file,
+	    DEPLOY_PREV_SUFFIX);
+	if (cert_read_file(prev, &buf, &len) == 0) {
+		if (cert_chain_from_pem(buf, len, &c->prev) != 0 ||
+		    cert_spki_sha256(c->prev, c->prev_spki) != 0) {
+			cert_chain_free(c->prev);
+			c->prev = NULL;
+		}
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+}
+
+static void
+chains_clear(struct chains *c)
+{
+	cert_chain_free(c->deployed);
+	cert_chain_free(c->prev);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A chain whose leaf holds key k, or NULL. */
+static const struct cert_chain *
+chain_for(const struct agent_lineage *l, const struct chains *c,
+    const struct rollover_key *k)
+{
+	if (l->snap != NULL && l->snap->consistent &&
+	    memcmp(l->snap->spki_sha256, k->spki, ROLLOVER_KEY_LEN) == 0)
+		return l->snap->chain;
+	if (c->deployed != NULL &&
+	    memcmp(c->deployed_spki, k->spki, ROLLOVER_KEY_LEN) == 0)
+		return c->deployed;
+	if (c->prev != NULL &&
+	    memcmp(c->prev_spki, k->spki, ROLLOVER_KEY_LEN) == 0)
+		return c->prev;
+	return NULL;
+}
+
+/* Add the records of key k (per the lineage's tlsa params) to set. */
+static int
+key_records(const struct agent_lineage *l, const struct chains *c,
+    const struct rollover_key *k, struct tlsa_rrset *set)
+{
+	const struct cert_chain	*chain = chain_for(l, c, k);
+	const struct tlsa_param	*params = l->lin->tlsa;
+	struct tlsa_rr		 rr;
+	size_t			 i, n = l->lin->ntlsa;
+	int			 rc = 0;
+
+	if (n == 0) {
+		params = &param_311;
+		n = 1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&rr, 0, sizeof(rr));
+		if (chain != NULL)
+			rc = cert_tlsa_rr(chain, params[i], &rr);
+		else if (tlsa_param_equal(params[i], param_311))
+			rc = tlsa_rr_set(&rr, params[i], k->spki,
+			    ROLLOVER_KEY_LEN);
+		else
+			continue;	/* no chain: only its 3 1 1 is known */
+		if (rc == 0)
+			rc = tlsa_rrset_add(set, &rr);
+		tlsa_rr_clear(&rr);
+	}
+	return rc;
+}
+
+static int
+keyset_records(const struct agent_lineage *l, const struct chains *c,
+    const struct rollover_keyset *keys, struct tlsa_rrset *set)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < keys->n && rc == 0; i++)
+		rc = key_records(l, c, &keys->key[i], set);
+	return rc;
+}
+
+/* ---- DNS ---- */
+
+static int
+ensure_plan(struct agent_lineage *l)
+{
+	int	rc;
+
+	if (l->plan != NULL)
+		return 0;
+	rc = dnscheck_discover(&l->cfg, l->lin->tlsa_names,
+	    l->lin->ntlsa_names, &l->plan, l->msg, sizeof(l->msg));
+	if (rc != 0)
+		l->plan = NULL;
+	return rc;
+}
+
+/* A DNS failure may mean the servers moved: discover again next time. */
+static void
+drop_plan(struct agent_lineage *l)
+{
+	dnscheck_plan_free(l->plan);
+	l->plan = NULL;
+}
+
+static int
+load_key(struct agent_lineage *l, struct tsig_key **key)
+{
+	const char	*file;
+	char		 why[512];
+	int		 rc;
+
+	file = l->lin->key_file != NULL ? l->lin->key_file :
+	    l->conf->key_file;
+	if (file == NULL) {
+		snprintf(l->msg, sizeof(l->msg), "no TSIG key: set file: in "
+		    "the key: clause or key-file: in the lineage");
+		return TLSAD_ETSIG_KEYFILE;
+	}
+	why[0] = '\0';
+	rc = tsig_load(file, NULL, key, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s: %s%s%s", file,
+		    tlsad_strerror(rc), why[0] != '\0' ? ": " : "", why);
+		return rc;
+	}
+	if ((*key)->weak)
+		log_warnx("%s: key %s uses hmac-sha1: move to hmac-sha256",
+		    file, (*key)->name);
+	return 0;
+}
+
+/*
+ * The DNS write of DNS_ADD (del == 0) or DNS_DELETE (del == 1): change the
+ * records of keys at every name, after checking on the RRset as it will be
+ * that the chain the MTA serves still matches (RFC 7671 section 8) and that
+ * it does not become empty.
+ */
+static int
+dns_write(struct agent_lineage *l, const struct rollover_keyset *keys,
+    int del)
+{
+	struct chains			 c;
+	struct tlsa_rrset		 change, keep, *primary = NULL, after;
+	const struct tlsa_rrset		**vec = NULL;
+	struct tsig_key			*key = NULL;
+	struct rollover_keyset		 kept;
+	struct dnscheck_applied		 done;
+	const struct cert_chain		*served;
+	char				 why[512];
+	size_t				 i, k, n = 0;
+	int				 rc;
+
+	chains_load(l, &c);
+	tlsa_rrset_init(&change);
+	tlsa_rrset_init(&keep);
+	tlsa_rrset_init(&after);
+	rc = ensure_plan(l);
+	if (rc != 0)
+		goto out;
+	n = l->plan->nnames;
+	rc = keyset_records(l, &c, keys, &change);
+	if (rc != 0)
+		goto out;
+	if (del) {
+		/* Never delete a record that a key we keep also needs. */
+		memset(&kept, 0, sizeof(kept));
+		for (i = 0; i < l->st.published.n; i++)
+			if (!rollover_keyset_contains(keys,
+			    &l->st.published.key[i]))
+				(void)rollover_keyset_add(&kept,
+				    &l->st.published.key[i]);
+		if (l->st.has_deployed)
+			(void)rollover_keyset_add(&kept, &l->st.deployed);
+		if (l->st.has_target)
+			(void)rollover_keyset_add(&kept, &l->st.target);
+		rc = keyset_records(l, &c, &kept, &keep);
+		for (k = 0; rc == 0 && k < keep.n; k++)
+			rc = tlsa_rrset_remove(&change, &keep.rr[k]);
+		if (rc != 0)
+			goto out;
+	}
+	primary = calloc(n, sizeof(*primary));
+	vec = calloc(n, sizeof(*vec));
+	if (primary == NULL || vec == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		tlsa_rrset_init(&primary[i]);
+		vec[i] = &change;
+	}
+	why[0] = '\0';
+	rc = dnscheck_primary_rrsets(l->plan, &l->cfg, primary, NULL, why,
+	    sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", why[0] != '\0' ? why :
+		    tlsad_strerror(rc));
+		drop_plan(l);
+		goto out;
+	}
+	/*
+	 * The chain the MTA serves now is the deployed file's.  Before the
+	 * first deploy tlsad serves nothing and there is no chain to keep.
+	 */
+	served = c.deployed;
+	for (i = 0; i < n; i++) {
+		tlsa_rrset_clear(&after);
+		rc = tlsa_rrset_copy(&after, &primary[i]);
+		for (k = 0; rc == 0 && k < change.n; k++)
+			rc = del ? tlsa_rrset_remove(&after, &change.rr[k]) :
+			    tlsa_rrset_add(&after, &change.rr[k]);
+		if (rc != 0)
+			goto out;
+		if (after.n == 0) {
+			rc = TLSAD_EDNS_EMPTYRRSET;
+			snprintf(l->msg, sizeof(l->msg), "%s: refused: the "
+			    "change would leave the TLSA RRset empty",
+			    l->plan->names[i].target);
+			goto out;
+		}
+		if (served != NULL) {
+			rc = dane_check_rfc7671(&after, served, why,
+			    sizeof(why));
+			if (rc != 0) {
+				snprintf(l->msg, sizeof(l->msg), "%s: refused: "
+				    "%s", l->plan->names[i].target, why);
+				goto out;
+			}
+		}
+	}
+	if (change.n == 0) {
+		rc = 0;		/* nothing of ours to change */
+		goto out;
+	}
+	rc = load_key(l, &key);
+	if (rc != 0)
+		goto out;
+	rc = dnscheck_apply(l->plan, &l->cfg, key, del ? NULL : vec,
+	    del ? vec : NULL, 0, NULL, &done, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", why);
+		log_warnx("%s: DNS update failed: %s", l->lin->name, why);
+		goto out;
+	}
+	log_info("%s: DNS update: %s", l->lin->name, done.summary);
+out:
+	if (primary != NULL)
+		for (i = 0; i < n; i++)
+			tlsa_rrset_clear(&primary[i]);
+	free(primary);
+	free(vec);
+	tsig_key_free(key);
+	tlsa_rrset_clear(&change);
+	tlsa_rrset_clear(&keep);
+	tlsa_rrset_clear(&after);
+	chains_clear(&c);
+	if (rc != 0 && l->msg[0] == '\0')
+		snprintf(l->msg, sizeof(l->msg), "%s", tlsad_strerror(rc));
+	return rc;
+}
+
+/* Does every name of snapshot entry o (that answered) hold all of recs? */
+static int
+addr_has_all(const struct dnscheck_plan *plan, const struct dnscheck_obs *o,
+    const struct tlsa_rrset *recs)
+{
+	size_t	i, k;
+
+	for (i = 0; i < plan->nnames; i++) {
+		if (plan->names[i].zone != o->zone)
+			continue;
+		for (k = 0; k < recs->n; k++)
+			if (!tlsa_rrset_contains(&o->rrset[i], &recs->rr[k]))
+				return 0;
+	}
+	return 1;
+}
+
+static int
+addr_has_any(const struct dnscheck_plan *plan, const struct dnscheck_obs *o,
+    const struct tlsa_rrset *recs)
+{
+	size_t	i, k;
+
+	for (i = 0; i < plan->nnames; i++) {
+		if (plan->names[i].zone != o->zone)
+			continue;
+		for (k = 0; k < recs->n; k++)
+			if (tlsa_rrset_contains(&o->rrset[i], &recs->rr[k]))
+				return 1;
+	}
+	return 0;
+}
+
+static void
+judge_key(const struct agent_lineage *l, const struct dnscheck_snapshot *snap,
+    const struct dnscheck_validated *v, int all_secure,
+    const struct tlsa_rrset *recs, struct rollover_key_obs *ko)
+{
+	size_t	j, i, k;
+
+	ko->everywhere = recs->n > 0;
+	ko->nowhere = 1;
+	for (j = 0; j < snap->nobs; j++) {
+		const struct dnscheck_obs *o = &snap->obs[j];
+
+		if (o->rc != 0) {
+			/* Unknown there: neither everywhere nor nowhere. */
+			ko->everywhere = 0;
+			ko->nowhere = 0;
+			continue;
+		}
+		if (!addr_has_all(l->plan, o, recs))
+			ko->everywhere = 0;
+		if (addr_has_any(l->plan, o, recs))
+			ko->nowhere = 0;
+	}
+	ko->validated = all_secure && recs->n > 0;
+	for (i = 0; ko->validated && i < l->plan->nnames; i++)
+		for (k = 0; k < recs->n; k++)
+			if (!tlsa_rrset_contains(&v[i].rrset, &recs->rr[k])) {
+				ko->validated = 0;
+				break;
+			}
+}
+
+static int
+dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
+    struct rollover_dns_obs *d)
+{
+	struct dnscheck_snapshot	 snap;
+	struct dnscheck_validated	*v = NULL;
+	struct chains			 c;
+	struct tlsa_rrset		 recs, all;
+	struct rollover_keyset		 asked;
+	struct rollover_key		 fk;
+	char				 why[512];
+	size_t				 i, j, k, n = 0, len;
+	int				 rc, nsecure = 0, nbogus = 0, ninsecure = 0;
+
+	memset(&snap, 0, sizeof(snap));
+	memset(d, 0, sizeof(*d));
+	chains_load(l, &c);
+	tlsa_rrset_init(&recs);
+	tlsa_rrset_init(&all);
+	rc = ensure_plan(l);
+	if (rc != 0)
+		goto out;
+	n = l->plan->nnames;
+	rc = dnscheck_observe(l->plan, &l->cfg, &snap);
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "observing the authoritative "
+		    "servers: %s", tlsad_strerror(rc));
+		drop_plan(l);
+		goto out;
+	}
+	v = calloc(n, sizeof(*v));
+	if (v == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	why[0] = '\0';
+	rc = dnscheck_validate(l->plan, &l->cfg, v, why, sizeof(why));
+	if (rc == 0) {
+		for (i = 0; i < n; i++) {
+			if (v[i].rc == 0 && v[i].secure)
+				nsecure++;
+			else if (v[i].rc == TLSAD_EDNSSEC_BOGUS || v[i].bogus)
+				nbogus++;
+			else if (v[i].rc == TLSAD_EDNSSEC_INSECURE)
+				ninsecure++;
+		}
+		if (nbogus > 0)
+			d->dnssec = ROLLOVER_DNSSEC_BOGUS;
+		else if (ninsecure > 0)
+			d->dnssec = ROLLOVER_DNSSEC_INSECURE;
+		else if ((size_t)nsecure == n)
+			d->dnssec = ROLLOVER_DNSSEC_SECURE;
+		else
+			d->dnssec = ROLLOVER_DNSSEC_UNKNOWN;
+	} else {
+		d->dnssec = ROLLOVER_DNSSEC_UNKNOWN;
+	}
+
+	/* The keys asked, then every other 3 1 1 record seen (foreign). */
+	asked = *keys;
+	for (i = 0; i < asked.n && d->nkeys < ROLLOVER_KEYS_MAX; i++) {
+		tlsa_rrset_clear(&recs);
+		rc = key_records(l, &c, &asked.key[i], &recs);
+		if (rc != 0)
+			goto out;
+		d->keys[d->nkeys].key = asked.key[i];
+		judge_key(l, &snap, v, d->dnssec == ROLLOVER_DNSSEC_SECURE,
+		    &recs, &d->keys[d->nkeys]);
+		d->nkeys++;
+	}
+	for (j = 0; j < snap.nobs; j++) {
+		if (snap.obs[j].rc != 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			const struct tlsa_rrset *set = &snap.obs[j].rrset[i];
+
+			for (k = 0; k < set->n; k++) {
+				const struct tlsa_rr *rr = &set->rr[k];
+
+				if (!tlsa_param_equal(rr->param, param_311) ||
+				    rr->len != ROLLOVER_KEY_LEN)
+					continue;
+				memcpy(fk.spki, rr->data, ROLLOVER_KEY_LEN);
+				if (rollover_keyset_contains(&asked, &fk) ||
+				    d->nkeys >= ROLLOVER_KEYS_MAX)
+					continue;
+				(void)rollover_keyset_add(&asked, &fk);
+				tlsa_rrset_clear(&recs);
+				rc = tlsa_rrset_add(&recs, rr);
+				if (rc != 0)
+					goto out;
+				d->keys[d->nkeys].key = fk;
+				judge_key(l, &snap, v, d->dnssec ==
+				    ROLLOVER_DNSSEC_SECURE, &recs,
+				    &d->keys[d->nkeys]);
+				d->nkeys++;
+			}
+		}
+	}
+
+	/* TTLs for the hold, and the addresses that lag, for the reason. */
+	for (j = 0; j < snap.nobs; j++) {
+		const struct dnscheck_obs *o = &snap.obs[j];
+		const struct dnscheck_zone *z = &l->plan->zones[o->zone];
+
+		if (z->negttl > d->neg_ttl)
+			d->neg_ttl = z->negttl;
+		if (o->rc == 0)
+			for (i = 0; i < n; i++)
+				if (o->ttl[i] > d->ttl)
+					d->ttl = o->ttl[i];
+	}
+	tlsa_rrset_clear(&all);
+	rc = keyset_records(l, &c, keys, &all);
+	if (rc != 0)
+		goto out;
+	l->msg[0] = '\0';
+	for (j = 0; j < snap.nobs; j++) {
+		const struct dnscheck_obs *o = &snap.obs[j];
+		const struct dnscheck_addr *a =
+		    &l->plan->zones[o->zone].auth[o->addr];
+
+		if (o->rc == 0 && addr_has_all(l->plan, o, &all))
+			continue;
+		d->lagging++;
+		len = strlen(l->msg);
+		if (len + 2 < sizeof(l->msg))
+			snprintf(l->msg + len, sizeof(l->msg) - len,
+			    "%s%s@%u (%s)%s%s", len > 0 ? ", " : "waiting for ",
+			    a->host, a->port, a->via, o->rc != 0 ? ": " : "",
+			    o->rc != 0 ? o->err : "");
+	}
+	for (i = 0; i < n && d->dnssec != ROLLOVER_DNSSEC_SECURE; i++) {
+		if (v[i].rc == 0)
+			continue;
+		len = strlen(l->msg);
+		if (len + 2 < sizeof(l->msg))
+			snprintf(l->msg + len, sizeof(l->msg) - len,
+			    "%s%s: %s%s%s", len > 0 ? "; " : "",
+			    l->plan->names[i].owner, tlsad_strerror(v[i].rc),
+			    v[i].why_bogus[0] != '\0' ? ": " : "",
+			    v[i].why_bogus);
+	}
+	if (d->dnssec == ROLLOVER_DNSSEC_UNKNOWN && why[0] != '\0') {
+		len = strlen(l->msg);
+		if (len + 2 < sizeof(l->msg))
+			snprintf(l->msg + len, sizeof(l->msg) - len, "%s%s",
+			    len > 0 ? "; " : "", why);
+	}
+	rc = 0;
+out:
+	if (v != NULL)
+		for (i = 0; i < n; i++)
+			dnscheck_validated_clear(&v[i]);
+	free(v);
+	dnscheck_snapshot_clear(&snap);
+	tlsa_rrset_clear(&recs);
+	tlsa_rrset_clear(&all);
+	chains_clear(&c);
+	return rc;
+}
+
+/* ---- the MTA ---- */
+
+static int
+do_deploy(struct agent_lineage *l, const struct rollover_action *act)
+{
+	const struct lineage_snapshot	*s = l->snap;
+	char				 why[512];
+	int				 rc;
+
+	if (s == NULL || !s->consistent) {
+		snprintf(l->msg, sizeof(l->msg), "the lineage is not "
+		    "consistent now: not deploying");
+		return TLSAD_ELINEAGE_INCONSISTENT;
+	}
+	if (memcmp(s->spki_sha256, act->key.spki, ROLLOVER_KEY_LEN) != 0) {
+		snprintf(l->msg, sizeof(l->msg), "live/ no longer holds the "
+		    "key to deploy: not deploying");
+		return TLSAD_EROLL_SUPERSEDED;
+	}
+	why[0] = '\0';
+	rc = deploy_install(l->lin->deploy_file, s->privkey_pem,
+	    s->privkey_len, s->fullchain_pem, s->fullchain_len,
+	    l->lin->deploy_group, l->conf->live_dir, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", why[0] != '\0' ? why :
+		    tlsad_strerror(rc));
+		return rc;
+	}
+	log_info("%s: deployed archive version %u to %s", l->lin->name,
+	    act->version, l->lin->deploy_file);
+	return 0;
+}
+
+static int
+do_reload(struct agent_lineage *l)
+{
+	char	why[512];
+	int	rc;
+
+	why[0] = '\0';
+	rc = mta_reload(l->lin->reload_argv, 0, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", why[0] != '\0' ? why :
+		    tlsad_strerror(rc));
+		return rc;
+	}
+	log_info("%s: reloaded the MTA", l->lin->name);
+	return 0;
+}
+
+/* The TLSA name an endpoint's clients look up: _PORT._tcp.HOST first. */
+static size_t
+name_for_port(const struct dnscheck_plan *plan, uint16_t port)
+{
+	char	prefix[32];
+	size_t	i;
+
+	snprintf(prefix, sizeof(prefix), "_%u._tcp.", port);
+	for (i = 0; i < plan->nnames; i++)
+		if (strncmp(plan->names[i].owner, prefix, strlen(prefix)) == 0)
+			return i;
+	return 0;
+}
+
+static int
+do_probe(struct agent_lineage *l, struct rollover_key *served)
+{
+	struct dnscheck_validated	*v = NULL;
+	const struct conf_verify	*vf;
+	uint8_t				 got[32];
+	char				 why[512];
+	size_t				 i, n = 0, idx;
+	int				 rc, have, first = 1;
+
+	if (l->lin->nverify == 0) {
+		/* Nothing to probe: trust the deploy and the reload. */
+		if (!l->st.has_staged) {
+			snprintf(l->msg, sizeof(l->msg), "nothing staged");
+			return TLSAD_EINTERNAL;
+		}
+		*served = l->st.staged;
+		return 0;
+	}
+	rc = ensure_plan(l);
+	if (rc != 0)
+		goto out;
+	n = l->plan->nnames;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	why[0] = '\0';
+	rc = dnscheck_validate(l->plan, &l->cfg, v, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "validating lookup: %s", why);
+		goto out;
+	}
+	for (i = 0; i < l->lin->nverify; i++) {
+		vf = &l->lin->verify[i];
+		idx = name_for_port(l->plan, vf->addr.port);
+		if (v[idx].rc != 0) {
+			rc = v[idx].rc;
+			snprintf(l->msg, sizeof(l->msg), "%s: %s%s%s",
+			    l->plan->names[idx].owner, tlsad_strerror(rc),
+			    v[idx].why_bogus[0] != '\0' ? ": " : "",
+			    v[idx].why_bogus);
+			goto out;
+		}
+		why[0] = '\0';
+		have = 0;
+		rc = mta_probe(vf, vf->servername != NULL ? vf->servername :
+		    l->lin->name, &v[idx].rrset, NULL, 0, got, &have, why,
+		    sizeof(why));
+		if (rc != 0) {
+			snprintf(l->msg, sizeof(l->msg), "%s@%u: %s",
+			    vf->addr.host, vf->addr.port, why[0] != '\0' ?
+			    why : tlsad_strerror(rc));
+			goto out;
+		}
+		if (!first && memcmp(got, served->spki, 32) != 0) {
+			rc = TLSAD_EPROBE_OLDKEY;
+			snprintf(l->msg, sizeof(l->msg), "%s@%u serves another "
+			    "key than the other endpoints", vf->addr.host,
+			    vf->addr.port);
+			goto out;
+		}
+		memcpy(served->spki, got, 32);
+		first = 0;
+	}
+	rc = 0;
+out:
+	if (v != NULL)
+		for (i = 0; i < n; i++)
+			dnscheck_validated_clear(&v[i]);
+	free(v);
+	if (rc != 0 && l->msg[0] == '\0')
+		snprintf(l->msg, sizeof(l->msg), "%s", tlsad_strerror(rc));
+	return rc;
+}
+
+static int
+do_restore(struct agent_lineage *l, const struct rollover_action *act)
+{
+	uint8_t	spki[32];
+	char	why[512];
+	int	rc;
+
+	if (!act->has_key) {
+		/* There was no file before: take ours away. */
+		if (unlink(l->lin->deploy_file) == -1 && errno != ENOENT) {
+			rc = -errno;
+			snprintf(l->msg, sizeof(l->msg), "%s: %s",
+			    l->lin->deploy_file, strerror(errno));
+			return rc;
+		}
+		log_warnx("%s: removed %s (there was no file before)",
+		    l->lin->name, l->lin->deploy_file);
+		return 0;
+	}
+	/* Already the key to restore (a repeat after a crash)? */
+	if (deploy_read_key(l->lin->deploy_file, spki) == 0 &&
+	    memcmp(spki, act->key.spki, 32) == 0)
+		return 0;
+	why[0] = '\0';
+	rc = deploy_restore(l->lin->deploy_file, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", why[0] != '\0' ? why :
+		    tlsad_strerror(rc));
+		return rc;
+	}
+	rc = deploy_read_key(l->lin->deploy_file, spki);
+	if (rc != 0 || memcmp(spki, act->key.spki, 32) != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s.prev does not hold the "
+		    "key to restore", l->lin->deploy_file);
+		return rc != 0 ? rc : TLSAD_EDEPLOY;
+	}
+	log_warnx("%s: restored the previous %s", l->lin->name,
+	    l->lin->deploy_file);
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int
+perform(struct agent_lineage *l, const struct rollover_action *act,
+    struct rollover_obs *o)
+{
+	int	rc = 0;
+
+	l->msg[0] = '\0';
+	switch (act->type) {
+	case ROLLOVER_ACT_DNS_ADD:
+		rc = dns_write(l, &act->keys, 0);
+		break;
+	case ROLLOVER_ACT_DNS_DELETE:
+		rc = dns_write(l, &act->keys, 1);
+		break;
+	case ROLLOVER_ACT_DNS_CHECK:
+		rc = dns_check(l, &act->keys, &o->dns);
+		break;
+	case ROLLOVER_ACT_DEPLOY:
+		rc = do_deploy(l, act);
+		break;
+	case ROLLOVER_ACT_RELOAD:
+		rc = do_reload(l);
+		break;
+	case ROLLOVER_ACT_PROBE:
+		rc = do_probe(l, &o->served);
+		break;
+	case ROLLOVER_ACT_RESTORE:
+		rc = do_restore(l, act);
+		break;
+	case ROLLOVER_ACT_NONE:
+	case ROLLOVER_ACT_WAIT:
+		break;
+	}
+	o->done = act->type;
+	o->result = rc;
+	o->message = l->msg[0] != '\0' ? l->msg : NULL;
+	return rc;
+}
+
+int
+agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
+    int64_t *wake_wall_ms)
+{
+	struct rollover_state	next;
+	struct rollover_action	act;
+	enum rollover_stage	before;
+	int64_t			now;
+	unsigned		i;
+	int			rc;
+
+	if (max_actions == 0)
+		max_actions = AGENT_MAX_ACTIONS;
+	for (i = 0; i < max_actions; i++) {
+		now = util_now_wall_ms();
+		observe_live(l, &l->obs);
+		before = l->st.stage;
+		rc = rollover_step(&l->st, &l->obs, now, &l->params, &next,
+		    &act);
+		snprintf(l->reason, sizeof(l->reason), "%s", act.reason);
+		if (rc != 0) {
+			log_warnx("%s: %s", l->lin->name, act.reason);
+			*wake_wall_ms = -1;
+			return rc;
+		}
+		if (!rollover_state_equal(&l->st, &next)) {
+			rc = state_save(l->conf->state_dir, l->lin->name, &next);
+			if (rc != 0) {
+				log_warnx("%s: saving the state in %s: %s",
+				    l->lin->name, l->conf->state_dir,
+				    tlsad_strerror(rc));
+				*wake_wall_ms = -1;
+				return rc;
+			}
+		}
+		l->st = next;
+		if (l->st.stage != before)
+			log_info("%s: %s -> %s: %s", l->lin->name,
+			    rollover_stage_name(before),
+			    rollover_stage_name(l->st.stage), act.reason);
+		else
+			log_debug("%s: %s: %s %s", l->lin->name,
+			    rollover_stage_name(l->st.stage),
+			    rollover_act_name(act.type), act.reason);
+		if (l->progress != NULL)
+			l->progress(l->progress_arg, l, &act);
+		memset(&l->obs, 0, sizeof(l->obs));
+		if (act.type == ROLLOVER_ACT_NONE) {
+			*wake_wall_ms = -1;
+			return 0;
+		}
+		if (act.type == ROLLOVER_ACT_WAIT) {
+			l->obs.done = ROLLOVER_ACT_WAIT;
+			if (act.until > util_now_wall_ms()) {
+				*wake_wall_ms = act.until;
+				return 0;
+			}
+			continue;
+		}
+		(void)perform(l, &act, &l->obs);
+	}
+	*wake_wall_ms = util_now_wall_ms();
+	return 0;
+}
