@@ -116,6 +116,24 @@ assert_contains "BADKEY: named" "$out" "result: TSIG_BADKEY"
 assert_contains "BADKEY: TSIG error 17" "$out" "tsig-error: 17"
 assert_eq "BADKEY: primary unchanged" "$R2" "$(tb_tlsa_at "$TB_PRIMARY" "$N1")"
 
+# --- our clock 4000 s behind: BADTIME with the measured offset ---------------------------------
+SKEW=$TLSAD_BUILD/tests/tools/libskewtime.so
+[ -f "$SKEW" ] || tb_die "$SKEW not built"
+out=$(LD_PRELOAD=$SKEW TLSAD_TEST_SKEW=-4000 ASAN_OPTIONS=verify_asan_link_order=0 \
+    "$TOOL" apply -s "$TB_PRIMARY" -p "$TB_PORT" -k "$TB_KEYFILE" -z "$Z" -t 3000 \
+    add "$N1" "$R1" 2>/dev/null) && rc=0 || rc=$?
+assert_eq "BADTIME: exit 1" 1 "$rc"
+assert_contains "BADTIME: named" "$out" "result: TSIG_BADTIME"
+assert_contains "BADTIME: TSIG error 18" "$out" "tsig-error: 18"
+off=$(printf '%s\n' "$out" | sed -n 's/.* offset: \(-*[0-9]*\).*/\1/p')
+if [ -n "$off" ] && [ "$off" -ge 3995 ] && [ "$off" -le 4005 ]; then
+	pass "BADTIME: measured offset ${off} s (4000 expected)"
+else
+	fail "BADTIME: measured offset '${off}' (4000 expected)"
+fi
+assert_contains "BADTIME: sentence gives the offset" "$out" "s ahead of ours; fix NTP"
+assert_eq "BADTIME: primary unchanged" "$R2" "$(tb_tlsa_at "$TB_PRIMARY" "$N1")"
+
 # --- key not allowed: REFUSED ---------------------------------------------------------------
 out=$("$TOOL" apply -s "$TB_PRIMARY" -p "$TB_PORT" -k "$TB_OTHER_KEYFILE" -z "$Z" -t 3000 \
     add "$N1" "$R1" 2>/dev/null) && rc=0 || rc=$?
