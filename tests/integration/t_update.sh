@@ -141,6 +141,10 @@ assert_eq "REFUSED (key without grant): exit 1" 1 "$rc"
 assert_contains "REFUSED: named" "$out" "result: DNS_REFUSED"
 assert_contains "REFUSED: says check update-policy" "$out" "check update-policy"
 assert_eq "REFUSED: primary unchanged" "$R2" "$(tb_tlsa_at "$TB_PRIMARY" "$N1")"
+# The granted key, but another type: the testbed's update-policy grants TLSA only.
+out=$(tb_nsupdate "update add mx.$Z $TB_TTL A 192.0.2.9" 2>&1) && rc=0 || rc=$?
+assert_contains "REFUSED: an A record with the TLSA-only key" "$out" "REFUSED"
+assert_eq "REFUSED: the A record is unchanged" "$TB_NET.25" "$(tb_dig "$TB_PRIMARY" "mx.$Z" A)"
 # The granted key, but a name in another zone than the one named in the message.
 out=$(upd send add "_25._tcp.mx.$TB_UNSIGNED_ZONE" "$R1") && rc=0 || rc=$?
 assert_contains "NOTZONE: name outside the zone sent raw" "$out" "result: DNS_NOTZONE"
