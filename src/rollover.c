@@ -391,7 +391,7 @@ fail(struct ctx *c, int code, const char *msg, enum rollover_stage retry)
 	s->next_attempt = c->now + backoff(c->p->retry_min_ms,
 	    c->p->retry_max_ms, s->failures - 1);
 	act_wait(c, s->next_attempt);
-	reason(c, "%s failed (%s): %s; retry from %s in %lld s",
+	reason(c, "failed in %s (%s): %s; retry from %s in %lld s",
 	    rollover_stage_name(from), tlsad_errname(s->last_error),
 	    s->last_message, rollover_stage_name(retry),
 	    (long long)secs(s->next_attempt - c->now));
@@ -1014,12 +1014,13 @@ do_confirm(struct ctx *c)
 		    ROLLOVER_RETIRE);
 		return;
 	}
-	if (s->has_deployed) {
+	if (s->has_deployed && d->dnssec == ROLLOVER_DNSSEC_SECURE) {
+		/* Secondaries may lag behind the delete; validation may not. */
 		ko = find_key_obs(d, &s->deployed);
-		if (ko != NULL && !ko->everywhere) {
+		if (ko != NULL && !ko->validated) {
 			fail(c, TLSAD_EDNSSEC_MISSING, "the record of the "
-			    "served key is missing on some authoritative "
-			    "address: adding it again", ROLLOVER_PUBLISH);
+			    "served key is missing from the validated RRset: "
+			    "adding it again", ROLLOVER_PUBLISH);
 			return;
 		}
 	}
