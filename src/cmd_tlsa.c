@@ -116,7 +116,7 @@ one_file(const struct tlsa_opts *o, const char *path)
 
 	memset(rr, 0, sizeof(rr));
 	memset(text, 0, sizeof(text));
-	rc = cert_chain_load(path, &chain);
+	rc = cert_chain_load_flags(path, CERT_LOAD_LAZY, &chain);
 	if (rc != 0)
 		goto out;
 	/* Compute all first: a file prints all its records or none. */

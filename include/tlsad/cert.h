@@ -22,7 +22,10 @@
 /* Most certificates in one chain. */
 #define CERT_CHAIN_MAX	32
 
-/* A certificate chain: the leaf first, then its issuers.  Opaque. */
+/*
+ * A certificate chain: the leaf first, then its issuers.  Opaque.  Not to
+ * be used by two threads at once.
+ */
 struct cert_chain;
 
 /* A private key.  Opaque; its secret is wiped when freed. */
@@ -37,8 +40,11 @@ int	cert_chain_load(const char *path, struct cert_chain **out);
 
 /*
  * Parse a chain from len bytes of PEM (need not be NUL-terminated).  Blocks
- * other than certificates are ignored when at least one certificate is
- * present (a key+chain file loads as its chain).  Errors:
+ * other than certificates ("CERTIFICATE", "X509 CERTIFICATE") are ignored
+ * when at least one certificate is present (a key+chain file loads as its
+ * chain).  Every certificate's DER framing is checked (RFC 5280
+ * Certificate and TBSCertificate down to subjectPublicKeyInfo), and OpenSSL
+ * must decode it.  Errors:
  *   TLSAD_ECERT_EMPTY      no data, or only white space
  *   TLSAD_ETOOBIG          more than CERT_PEM_MAX bytes or CERT_CHAIN_MAX certs
  *   TLSAD_ECERT_DER        binary DER where PEM was expected
@@ -57,6 +63,21 @@ int	cert_chain_from_pem(const char *buf, size_t len, struct cert_chain **out);
  * directory), TLSAD_EINVAL (not a regular file), TLSAD_ETOOBIG.
  */
 int	cert_read_file(const char *path, char **buf, size_t *len);
+
+/*
+ * Flag for the *_flags loaders: check only the PEM and DER framing at load
+ * and let OpenSSL decode a certificate on first need (cert_chain_get,
+ * usage 0/2 records, cert_not_after, cert_key_matches), which then fails
+ * with TLSAD_ECERT_BADPEM (or NULL) if it does not decode.  Usage 1/3
+ * records and cert_spki_sha256 never need it.  For tools that hash many
+ * files (tlsactl tlsa).
+ */
+#define CERT_LOAD_LAZY	0x1
+
+int	cert_chain_load_flags(const char *path, unsigned flags,
+	    struct cert_chain **out);
+int	cert_chain_from_pem_flags(const char *buf, size_t len, unsigned flags,
+	    struct cert_chain **out);
 
 /* Free a chain; NULL is fine. */
 void	cert_chain_free(struct cert_chain *chain);
@@ -80,7 +101,9 @@ X509	*cert_chain_leaf(const struct cert_chain *chain);
  * must be chain[1] and must have issued the leaf (TLSAD_ECERT_NOISSUER
  * otherwise).  Selector 0 hashes the whole DER certificate, 1 its
  * SubjectPublicKeyInfo; matching type 0 is the data itself, 1 SHA-256,
- * 2 SHA-512.  out must be zeroed; on success it owns its data.
+ * 2 SHA-512.  The data is computed from the bytes of the file (exactly
+ * what a server sending this chain sends).  out must be zeroed; on success
+ * it owns its data.
  */
 int	cert_tlsa_rr(const struct cert_chain *chain, struct tlsa_param param,
 	    struct tlsa_rr *out);

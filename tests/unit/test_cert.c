@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "tlsad/cert.h"
@@ -97,6 +98,21 @@ test_golden(void **state)
 		assert_string_equal(text, want);
 		/* What we compute, we match. */
 		assert_int_equal(cert_tlsa_match(c, &rr), 1);
+		/* A lazily decoded chain gives the same data. */
+		{
+			struct cert_chain	*lazy = NULL;
+			struct tlsa_rr		 rr2;
+			char			 path[512];
+
+			memset(&rr2, 0, sizeof(rr2));
+			snprintf(path, sizeof(path), CERTS "%s", file);
+			assert_int_equal(cert_chain_load_flags(path,
+			    CERT_LOAD_LAZY, &lazy), 0);
+			assert_int_equal(cert_tlsa_rr(lazy, p, &rr2), 0);
+			assert_true(tlsa_rr_equal(&rr, &rr2));
+			tlsa_rr_clear(&rr2);
+			cert_chain_free(lazy);
+		}
 		if (u == 3 && s == 1 && m == 1) {
 			uint8_t	spki[32];
 
@@ -257,6 +273,82 @@ test_oversize_file(void **state)
 		assert_int_equal(cert_chain_load(path, &c), TLSAD_ECERT_NOPEM);
 	}
 	unlink(path);
+}
+
+/*
+ * A certificate whose DER framing is sound but whose validity holds an
+ * OCTET STRING where a UTCTime belongs: OpenSSL cannot decode it.  Eager
+ * loading refuses it; lazy loading hashes it and fails where decoding is
+ * needed.
+ */
+static void
+test_lazy_undecodable(void **state)
+{
+	struct cert_chain	*c = NULL, *good;
+	struct tlsa_rr		 rr, want;
+	struct tlsa_param	 ee = { 3, 1, 1 };
+	unsigned char		 b64[4096];
+	char			*der = NULL, pem[4300];
+	size_t			 len = 0, i;
+	time_t			 t;
+	int			 n;
+
+	(void)state;
+	memset(&rr, 0, sizeof(rr));
+	memset(&want, 0, sizeof(want));
+	assert_int_equal(cert_read_file(CERTS "bad-der.pem", &der, &len), 0);
+	for (i = 0; i + 1 < len; i++) {
+		if ((unsigned char)der[i] == 0x17 && der[i + 1] == 0x0d)
+			break;
+	}
+	assert_true(i + 1 < len);
+	der[i] = 0x04;
+	n = EVP_EncodeBlock(b64, (unsigned char *)der, (int)len);
+	assert_true(n > 0);
+	n = snprintf(pem, sizeof(pem), "-----BEGIN CERTIFICATE-----\n%s\n"
+	    "-----END CERTIFICATE-----\n", b64);
+	assert_true(n > 0 && (size_t)n < sizeof(pem));
+	assert_int_equal(cert_chain_from_pem(pem, (size_t)n, &c),
+	    TLSAD_ECERT_BADPEM);
+	assert_int_equal(cert_chain_from_pem_flags(pem, (size_t)n,
+	    CERT_LOAD_LAZY, &c), 0);
+	/* Its key is the p256 leaf's: same 3 1 1. */
+	good = load("p256-leaf.pem");
+	assert_int_equal(cert_tlsa_rr(good, ee, &want), 0);
+	assert_int_equal(cert_tlsa_rr(c, ee, &rr), 0);
+	assert_true(tlsa_rr_equal(&rr, &want));
+	assert_null(cert_chain_get(c, 0));
+	assert_int_equal(cert_not_after(c, &t), TLSAD_ECERT_BADPEM);
+	assert_int_equal(cert_chain_from_pem_flags(pem, (size_t)n, 0x80, &c),
+	    TLSAD_EINVAL);
+	tlsa_rr_clear(&rr);
+	tlsa_rr_clear(&want);
+	cert_chain_free(good);
+	cert_chain_free(c);
+	free(der);
+}
+
+/* Framing errors the DER walk catches: bytes cut, bytes added. */
+static void
+test_bad_der_framing(void **state)
+{
+	struct cert_chain	*c = NULL;
+	unsigned char		 b64[4096];
+	char			*der = NULL, pem[4300];
+	size_t			 len = 0;
+	int			 n, cut;
+
+	(void)state;
+	assert_int_equal(cert_read_file(CERTS "bad-der.pem", &der, &len), 0);
+	for (cut = -1; cut <= 1; cut += 2) {
+		n = EVP_EncodeBlock(b64, (unsigned char *)der, (int)len + cut);
+		n = snprintf(pem, sizeof(pem), "-----BEGIN CERTIFICATE-----\n%s\n"
+		    "-----END CERTIFICATE-----\n", b64);
+		assert_int_equal(cert_chain_from_pem_flags(pem, (size_t)n,
+		    CERT_LOAD_LAZY, &c), TLSAD_ECERT_BADPEM);
+		assert_null(c);
+	}
+	free(der);
 }
 
 static void
@@ -471,6 +563,8 @@ main(void)
 		cmocka_unit_test(test_too_many_certs),
 		cmocka_unit_test(test_oversize_file),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_lazy_undecodable),
+		cmocka_unit_test(test_bad_der_framing),
 		cmocka_unit_test(test_noissuer),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_keys),
