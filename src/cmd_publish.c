@@ -284,7 +284,7 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 	}
 	printf("propagated and validated: every authoritative address serves "
 	    "the records and the validated answer is secure (%u check%s, "
-	    "%.1f s after the update)\n", w.checks, w.checks == 1 ? "" : "s",
+	    "%.2f s after the update)\n", w.checks, w.checks == 1 ? "" : "s",
 	    (double)(util_now_mono_ms() - t_sent) / 1000.0);
 
 	dnscheck_hold_names(s.plan, &before, hn);
@@ -302,6 +302,9 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 	    999) / 1000), hr.why);
 	status = 0;
 out:
+	if (s.plan != NULL)
+		log_debug("%s: %lu DNS queries sent, %lu validating lookups",
+		    "publish", s.nqueries, s.nvalidations);
 	for (i = 0; i < n; i++) {
 		if (primary != NULL)
 			tlsa_rrset_clear(&primary[i]);

@@ -288,11 +288,14 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 		goto out;
 	}
 	printf("retired: no authoritative address and no validated answer "
-	    "holds the retired records (%u check%s, %.1f s after the "
+	    "holds the retired records (%u check%s, %.2f s after the "
 	    "update)\n", w.checks, w.checks == 1 ? "" : "s",
 	    (double)(util_now_mono_ms() - t_sent) / 1000.0);
 	status = 0;
 out:
+	if (s.plan != NULL)
+		log_debug("%s: %lu DNS queries sent, %lu validating lookups",
+		    "retire", s.nqueries, s.nvalidations);
 	for (i = 0; i < n; i++) {
 		if (primary != NULL)
 			tlsa_rrset_clear(&primary[i]);

@@ -97,4 +97,16 @@ assert_contains "auth-server, no resolver: addresses from the config" "$out" \
     "$TB_SECONDARY@$TB_PORT (auth-server): serial"
 assert_contains "auth-server, no resolver: validated secure" "$out" "validation $N: secure, 1 record"
 
+# A stopped secondary (no process at all): refused connections, named;
+# exit 3 at the deadline.  The primary has the change.
+tb_stop_secondary
+TL_TIMEOUT=2s tl_write_conf "$conf" "$L" "$N"
+tl_renew "$L" >/dev/null
+rr3=$(tl_rr311 "$TB_DIR/live/$L/cert.pem")
+run "$T" -c "$conf" publish "$L"
+assert_eq "stopped secondary: publish exit 3" 3 "$rc"
+assert_contains "stopped secondary: names it and why" "$out" \
+    "$TB_SECONDARY@$TB_PORT (ns2.${TB_ZONE}): no answer"
+assert_contains "stopped secondary: the primary has the record" "$(tb_tlsa_at "$TB_PRIMARY" "$N")" "$rr3"
+
 tb_done
