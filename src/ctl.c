@@ -629,6 +629,30 @@ conn_event(struct evloop *ev, int fd, uint32_t events, void *arg)
 	}
 }
 
+/*
+ * The table is full.  Other users may fill it with idle connections, but
+ * must not lock root out (the certbot hook's kick would fail): a root peer
+ * evicts the oldest non-root connection.  Returns 1 when there is room.
+ */
+static int
+make_room(struct ctl_server *srv, uid_t uid)
+{
+	struct conn	*c, *oldest = NULL;
+
+	if (uid != 0)
+		return 0;
+	for (c = srv->conns; c != NULL; c = c->next)
+		if (c->peer.uid != 0 && c->out == NULL &&
+		    (oldest == NULL || c->deadline < oldest->deadline))
+			oldest = c;
+	if (oldest == NULL)
+		return 0;
+	log_debug("control: full; dropping uid %ld pid %ld for root",
+	    (long)oldest->peer.uid, (long)oldest->peer.pid);
+	conn_close(srv, oldest);
+	return 1;
+}
+
 static void
 accept_event(struct evloop *ev, int fd, uint32_t events, void *arg)
 {
@@ -649,10 +673,14 @@ accept_event(struct evloop *ev, int fd, uint32_t events, void *arg)
 			break;
 		}
 		clen = sizeof(cred);
-		if (srv->nconns >= CTL_MAX_CONNS ||
-		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
-			log_debug("control: dropping a connection (%zu open)",
-			    srv->nconns);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
+			log_warn("control: SO_PEERCRED");
+			close(cfd);
+			continue;
+		}
+		if (srv->nconns >= CTL_MAX_CONNS && !make_room(srv, cred.uid)) {
+			log_debug("control: dropping a connection of uid %ld "
+			    "(%zu open)", (long)cred.uid, srv->nconns);
 			close(cfd);
 			continue;
 		}

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -447,6 +448,93 @@ test_server_peer_permissions(void **state)
 	evloop_free(ev);
 }
 
+/*
+ * Other users cannot lock root out by filling the connection table, and
+ * connections that stall are dropped after CTL_CONN_TIMEOUT_MS.
+ */
+static void
+test_server_full_and_stalled(void **state)
+{
+	struct fixture		*f = *state;
+	struct ctl_server	*srv = NULL;
+	struct evloop		*ev = NULL;
+	struct server_state	 s;
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	pid_t			 holder;
+	int64_t			 t0;
+	int			 ready[2], hold[2], i, fd, st;
+	char			 c;
+
+	if (getuid() != 0)
+		skip();
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(evloop_new(&ev), 0);
+	assert_int_equal(ctl_server_open(f->path, &srv), 0);
+	assert_int_equal(ctl_server_attach(srv, ev, handler, &s), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	holder = fork();
+	assert_true(holder >= 0);
+	if (holder == 0) {
+		/* a local user opens one connection more than the table holds */
+		close(ready[0]);
+		close(hold[1]);
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(9);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, f->path, strlen(f->path) + 1);
+		for (i = 0; i < CTL_MAX_CONNS + 1; i++) {
+			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
+			    sizeof(sun)) == -1)
+				_exit(8);
+		}
+		if (write(ready[1], "r", 1) != 1)
+			_exit(7);
+		(void)read(hold[0], &c, 1);	/* until the parent closes it */
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	for (i = 0; i < 100; i++) {
+		assert_true(evloop_run_once(ev, 50) >= 0);
+		if (poll(&pfd, 1, 0) == 1 && ctl_server_nconns(srv) == CTL_MAX_CONNS)
+			break;
+	}
+	for (i = 0; i < 5; i++)		/* the extra one is refused */
+		assert_true(evloop_run_once(ev, 20) >= 0);
+	assert_int_equal(ctl_server_nconns(srv), CTL_MAX_CONNS);
+
+	/* root still gets an answer: it evicts the oldest non-root client */
+	s.child = fork();
+	assert_true(s.child >= 0);
+	if (s.child == 0)
+		_exit(expect(f->path, "status", 0, "{") ? 0 : 1);
+	assert_int_equal(serve_child(ev, &s), 0);
+	assert_int_equal(s.peer.uid, 0);
+	assert_int_equal(ctl_server_nconns(srv), CTL_MAX_CONNS - 1);
+
+	/* the idle ones are dropped when their time is up, not before */
+	t0 = util_now_mono_ms();
+	while (ctl_server_nconns(srv) > 0 &&
+	    util_now_mono_ms() - t0 < CTL_CONN_TIMEOUT_MS + 2000)
+		assert_true(evloop_run_once(ev, 200) >= 0);
+	assert_int_equal(ctl_server_nconns(srv), 0);
+	assert_true(util_now_mono_ms() - t0 >= CTL_CONN_TIMEOUT_MS - 1500);
+
+	close(hold[1]);
+	assert_int_equal(waitpid(holder, &st, 0), holder);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	close(ready[0]);
+	ctl_server_close(srv);
+	evloop_free(ev);
+}
+
 /* A raw client that sends an oversize header gets TOOBIG and is closed. */
 static void
 test_server_oversize_request(void **state)
@@ -588,6 +676,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_server_roundtrip,
 		    setup_sock, teardown_sock),
 		cmocka_unit_test_setup_teardown(test_server_peer_permissions,
+		    setup_sock, teardown_sock),
+		cmocka_unit_test_setup_teardown(test_server_full_and_stalled,
 		    setup_sock, teardown_sock),
 		cmocka_unit_test_setup_teardown(test_server_oversize_request,
 		    setup_sock, teardown_sock),
