@@ -19,11 +19,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
+#include "tlsad/cert.h"
 #include "tlsad/deploy.h"
 #include "tlsad/error.h"
 #include "tlsad/log.h"
@@ -145,87 +142,45 @@ deploy_check_path(const char *path, const char *live_dir, char *why,
 int
 deploy_pem_spki(const char *pem, size_t len, uint8_t spki[32])
 {
-	BIO		*bio = NULL;
-	X509		*x = NULL;
-	unsigned char	*der = NULL;
-	unsigned int	 mdlen = 0;
-	int		 derlen, rc = TLSAD_ECERT_NOPEM;
+	struct cert_chain	*chain = NULL;
+	int			 rc;
 
-	if (len > INT_MAX) {
-		rc = TLSAD_ETOOBIG;
-		goto out;
-	}
-	bio = BIO_new_mem_buf(pem, (int)len);
-	if (bio == NULL) {
-		rc = TLSAD_ENOMEM;
-		goto out;
-	}
-	/* PEM_read_bio_X509 skips blocks of other types (the key). */
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	if (x == NULL)
-		goto out;
-	derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (derlen <= 0) {
-		rc = TLSAD_ECERT_UNSUPPORTED;
-		goto out;
-	}
-	if (EVP_Digest(der, (size_t)derlen, spki, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32) {
-		rc = TLSAD_EINTERNAL;
-		goto out;
-	}
-	rc = 0;
-out:
-	ERR_clear_error();
-	OPENSSL_free(der);
-	X509_free(x);
-	BIO_free(bio);
+	/* Blocks other than certificates (the key) are skipped. */
+	rc = cert_chain_from_pem(pem, len, &chain);
+	if (rc == 0)
+		rc = cert_spki_sha256(chain, spki);
+	cert_chain_free(chain);
 	return rc;
 }
 
 /*
- * Check that keypem holds a private key (if required) that belongs to the
- * first certificate of certpem.  A NULL keypem: look for the key in certpem.
+ * Check that keypem holds a private key that belongs to the first
+ * certificate of certpem.  Without key_required, a keypem with no usable
+ * key is accepted (a certificate-only file).  Any failure to parse the key
+ * is TLSAD_ECERT_BADKEY: the codes of cert.h speak of certificates.
  */
 static int
 check_pair(const char *keypem, size_t keylen, const char *certpem,
     size_t certlen, int key_required)
 {
-	BIO		*kbio = NULL, *cbio = NULL;
-	EVP_PKEY	*pkey = NULL;
-	X509		*x = NULL;
-	int		 rc = TLSAD_ECERT_NOPEM;
+	struct cert_chain	*chain = NULL;
+	struct cert_key		*key = NULL;
+	int			 rc;
 
-	if (keylen > INT_MAX || certlen > INT_MAX) {
-		rc = TLSAD_ETOOBIG;
+	rc = cert_chain_from_pem(certpem, certlen, &chain);
+	if (rc != 0)
 		goto out;
-	}
-	cbio = BIO_new_mem_buf(certpem, (int)certlen);
-	kbio = BIO_new_mem_buf(keypem, (int)keylen);
-	if (cbio == NULL || kbio == NULL) {
-		rc = TLSAD_ENOMEM;
+	rc = cert_key_from_pem(keypem, keylen, &key);
+	if (rc == TLSAD_ENOMEM)
 		goto out;
-	}
-	x = PEM_read_bio_X509(cbio, NULL, NULL, NULL);
-	if (x == NULL)
-		goto out;
-	/* An empty callback: an encrypted key fails instead of prompting. */
-	pkey = PEM_read_bio_PrivateKey(kbio, NULL, NULL, (void *)"");
-	if (pkey == NULL) {
+	if (rc != 0) {
 		rc = key_required ? TLSAD_ECERT_BADKEY : 0;
 		goto out;
 	}
-	if (X509_check_private_key(x, pkey) != 1) {
-		rc = TLSAD_ECERT_KEYMISMATCH;
-		goto out;
-	}
-	rc = 0;
+	rc = cert_key_matches(chain, key);
 out:
-	ERR_clear_error();
-	EVP_PKEY_free(pkey);
-	X509_free(x);
-	BIO_free(kbio);
-	BIO_free(cbio);
+	cert_key_free(key);
+	cert_chain_free(chain);
 	return rc;
 }
 

@@ -40,10 +40,11 @@ int	deploy_check_path(const char *path, const char *live_dir, char *why,
 /*
  * Write keypem (keylen bytes, a PEM private key) and chainpem (chainlen
  * bytes, PEM certificates, leaf first) into path as one file: key first.
- * Checks first that the key parses, that the chain's first certificate
- * parses and that the key belongs to it (TLSAD_ECERT_BADKEY,
- * TLSAD_ECERT_NOPEM, TLSAD_ECERT_KEYMISMATCH): a wrong pair is never
- * written.
+ * Checks first (with cert.h) that the chain parses (its errors:
+ * TLSAD_ECERT_NOPEM, _ISKEY, _BADPEM, ...), that the key parses
+ * (TLSAD_ECERT_BADKEY for any key failure) and that the key belongs to the
+ * chain's first certificate (TLSAD_ECERT_KEYMISMATCH): a wrong pair is
+ * never written.
  *
  * group NULL: mode 0600 and the process's own group; otherwise mode 0640 and
  * that group (by name; unknown: TLSAD_EINVAL).  The directory of path is
@@ -82,7 +83,9 @@ int	deploy_read_key(const char *path, uint8_t spki[32]);
 
 /*
  * SHA-256 of the SubjectPublicKeyInfo of the first certificate in pem
- * (other PEM blocks before it, e.g. a key, are skipped).  Does not log.
+ * (other PEM blocks before it, e.g. a key, are skipped; errors as
+ * cert_chain_from_pem's, e.g. TLSAD_ECERT_ISKEY for a key alone).
+ * Does not log.
  */
 int	deploy_pem_spki(const char *pem, size_t len, uint8_t spki[32]);
 
