@@ -76,7 +76,7 @@ tl_rr211() {
 #					from TL_SERVER_EXTRA / TL_LINEAGE_EXTRA; without
 #					TL_NO_RESOLVER the testbed's Unbound is the resolver,
 #					without TL_NO_UPDATE_SERVER the primary is set as
-#					update-server
+#					update-server; TL_KEYFILE: another TSIG key file
 tl_write_conf() {
 	local file=$1 lineage=$2 n
 	shift 2
@@ -96,7 +96,7 @@ tl_write_conf() {
 		printf '    propagation-timeout: %s\n' "${TL_TIMEOUT:-30s}"
 		[ -n "${TL_SERVER_EXTRA:-}" ] && printf '%s\n' "$TL_SERVER_EXTRA"
 		printf 'key:\n'
-		printf '    file: %s\n' "$TB_KEYFILE"
+		printf '    file: %s\n' "${TL_KEYFILE:-$TB_KEYFILE}"
 		printf 'lineage:\n'
 		printf '    name: %s\n' "$lineage"
 		for n in "$@"; do printf '    tlsa-name: %s\n' "$n"; done

@@ -128,6 +128,17 @@ assert_eq "publish two names: $N2 at the secondary" "$rr3" "$(tb_tlsa_at "$TB_SE
 assert_eq "publish two names: $N1 has old and new" "$(printf '%s\n%s\n' "$rr2" "$rr3" | sort)" \
     "$(tb_tlsa_at "$TB_SECONDARY" "$N1")"
 
+# a TSIG key the server knows but that may not update: REFUSED, explained.
+tl_renew "$L" >/dev/null
+u5=$(tb_update_count)
+before=$(tb_tlsa_at "$TB_PRIMARY" "$N1")
+TL_KEYFILE=$TB_OTHER_KEYFILE tl_write_conf "$conf" "$L" "$N1"
+run "$T" -c "$conf" publish "$L"
+assert_eq "publish with a key the policy refuses: exit 1" 1 "$rc"
+assert_contains "publish with a refused key: says check update-policy" "$out" "update-policy"
+assert_eq "publish with a refused key: RRset unchanged" "$before" "$(tb_tlsa_at "$TB_PRIMARY" "$N1")"
+assert_eq "publish with a refused key: one UPDATE, refused" "$((u5 + 1))" "$(tb_update_count)"
+
 # usage errors
 run "$T" -c "$conf" publish
 assert_eq "publish without a lineage: exit 64" 64 "$rc"
