@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "tlsad/conf.h"
 #include "tlsad/deploy.h"
 #include "tlsad/error.h"
@@ -91,6 +93,8 @@ do_deploy(int argc, char *argv[])
 	if (rc == 0)
 		rc = deploy_install(argv[optind], key, keylen, chain, chainlen,
 		    group, live, why, sizeof(why));
+	if (key != NULL)
+		OPENSSL_cleanse(key, keylen);
 	free(key);
 	free(chain);
 	return report(rc, why);
