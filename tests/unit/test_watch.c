@@ -451,6 +451,44 @@ test_inotify_live_dir_appears_later(void **state)
 	watch_free(w);
 }
 
+/* More events than the kernel queues: IN_Q_OVERFLOW becomes one RESCAN. */
+static void
+test_inotify_overflow(void **state)
+{
+	struct fixture	*f = *state;
+	struct watch	*w = NULL;
+	struct rec	 r = { 0 };
+	char		 link[600];
+	FILE		*fp;
+	unsigned long	 max = 0;
+	unsigned long	 i;
+	int		 rescans = 0, j;
+
+	fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	if (fp == NULL || fscanf(fp, "%lu", &max) != 1 || max > 1000000) {
+		if (fp != NULL)
+			fclose(fp);
+		skip();
+	}
+	fclose(fp);
+	make_lineage(f, "a.example");
+	assert_int_equal(watch_new(f->live, QUIET, &w), 0);
+	assert_int_equal(watch_rescan(w, util_now_mono_ms()), 0);
+	/* two events per round (IN_CREATE, IN_DELETE), none read meanwhile */
+	snprintf(link, sizeof(link), "%s/a.example/x.pem", f->live);
+	for (i = 0; i < max / 2 + 64; i++) {
+		assert_int_equal(symlink("cert.pem", link), 0);
+		assert_int_equal(unlink(link), 0);
+	}
+	pump(w, QUIET * 3, &r);
+	for (j = 0; j < r.n; j++)
+		rescans += r.ev[j] == WATCH_RESCAN;
+	assert_int_equal(rescans, 1);
+	/* the watches are still in place after the internal rescan */
+	assert_int_equal(watch_count(w), 2);
+	watch_free(w);
+}
+
 static void
 test_new_bad_args(void **state)
 {
@@ -476,6 +514,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inotify_certbot_renewal,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_inotify_new_and_removed_lineage,
+		    setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_inotify_overflow,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_inotify_live_dir_appears_later,
 		    setup_dir, teardown_dir),
