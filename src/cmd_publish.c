@@ -135,6 +135,8 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 
 	memset(&s, 0, sizeof(s));
 	memset(&before, 0, sizeof(before));
+	/* Progress lines interleave with the messages on stderr in order. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt_long(argc, argv, "hns:", publish_longopts,
 	    NULL)) != -1) {
 		switch (ch) {

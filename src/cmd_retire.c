@@ -116,6 +116,8 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 	int				 rc, ch, m, dry_run = 0, status = 1;
 
 	memset(&s, 0, sizeof(s));
+	/* Progress lines interleave with the messages on stderr in order. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt_long(argc, argv, "hns:", retire_longopts,
 	    NULL)) != -1) {
 		switch (ch) {

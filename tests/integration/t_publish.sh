@@ -139,6 +139,16 @@ assert_contains "publish with a refused key: says check update-policy" "$out" "u
 assert_eq "publish with a refused key: RRset unchanged" "$before" "$(tb_tlsa_at "$TB_PRIMARY" "$N1")"
 assert_eq "publish with a refused key: one UPDATE, refused" "$((u5 + 1))" "$(tb_update_count)"
 
+# a lineage caught mid-renewal (a live/ link missing): refused, nothing sent.
+TL_KEYFILE= tl_write_conf "$conf" "$L" "$N1"
+mv "$TB_DIR/live/$L/chain.pem" "$TB_DIR/chain.pem.away"
+u6=$(tb_update_count)
+run "$T" -c "$conf" publish "$L"
+assert_eq "publish of an incomplete lineage: exit 1" 1 "$rc"
+assert_contains "publish of an incomplete lineage: names the lineage" "$out" "lineage $TB_DIR/live/$L"
+assert_eq "publish of an incomplete lineage: no UPDATE" "$u6" "$(tb_update_count)"
+mv "$TB_DIR/chain.pem.away" "$TB_DIR/live/$L/chain.pem"
+
 # usage errors
 run "$T" -c "$conf" publish
 assert_eq "publish without a lineage: exit 64" 64 "$rc"
