@@ -19,8 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+
 #include "tlsad/error.h"
+#include "tlsad/evloop.h"
 #include "tlsad/log.h"
+#include "tlsad/util.h"
 #include "tlsad/watch.h"
 
 /* ---- the pure debounce ---- */
@@ -179,6 +183,10 @@ struct watch {
 	size_t			 nents;
 	size_t			 cap;
 	struct watch_debounce	 deb;
+	struct evloop		*ev;		/* watch_attach() */
+	int			 timer;
+	watch_fn		*cb;
+	void			*cbarg;
 };
 
 int
@@ -197,6 +205,7 @@ watch_new(const char *live_dir, int64_t quiet_ms, struct watch **out)
 		goto out;
 	w->fd = -1;
 	w->root_wd = -1;
+	w->timer = -1;
 	watch_debounce_init(&w->deb, quiet_ms);
 	w->live_dir = strdup(live_dir);
 	if (w->live_dir == NULL)
@@ -222,6 +231,11 @@ watch_free(struct watch *w)
 
 	if (w == NULL)
 		return;
+	if (w->ev != NULL) {
+		if (w->fd != -1)
+			(void)evloop_del_fd(w->ev, w->fd);
+		(void)evloop_timer_del(w->ev, w->timer);
+	}
 	if (w->fd != -1)
 		close(w->fd);
 	for (i = 0; i < w->nents; i++)
@@ -527,4 +541,58 @@ watch_handle(struct watch *w, int64_t now)
 	if (rc != 0)
 		log_warnx("reading inotify events: %s", tlsad_strerror(rc));
 	return rc;
+}
+
+/* ---- glue to the event loop ---- */
+
+static void
+attached_rearm(struct watch *w)
+{
+	(void)evloop_timer_set(w->ev, w->timer, watch_next_deadline(w));
+}
+
+static void
+attached_fd(struct evloop *ev, int fd, uint32_t events, void *arg)
+{
+	struct watch	*w = arg;
+
+	(void)ev;
+	(void)fd;
+	(void)events;
+	(void)watch_handle(w, util_now_mono_ms());	/* logs itself */
+	attached_rearm(w);
+}
+
+static void
+attached_timer(struct evloop *ev, int timer, int64_t now, void *arg)
+{
+	struct watch	*w = arg;
+
+	(void)ev;
+	(void)timer;
+	(void)watch_take(w, now, w->cb, w->cbarg);
+	attached_rearm(w);
+}
+
+int
+watch_attach(struct watch *w, struct evloop *ev, watch_fn *cb, void *arg)
+{
+	int	rc;
+
+	if (w->ev != NULL || cb == NULL)
+		return TLSAD_EINVAL;
+	rc = evloop_timer_add(ev, attached_timer, w, &w->timer);
+	if (rc != 0)
+		return rc;
+	rc = evloop_add_fd(ev, w->fd, EPOLLIN, attached_fd, w);
+	if (rc != 0) {
+		(void)evloop_timer_del(ev, w->timer);
+		w->timer = -1;
+		return rc;
+	}
+	w->ev = ev;
+	w->cb = cb;
+	w->cbarg = arg;
+	attached_rearm(w);
+	return 0;
 }

@@ -20,6 +20,9 @@
  *	arm a timer at watch_next_deadline(w)	   (-1: nothing pending, no timer)
  *	when it fires:				   watch_take(w, now, cb, arg);
  *
+ * or, with the evloop module, watch_attach(w, ev, cb, arg) does the last
+ * three lines.
+ *
  * An inotify queue overflow (IN_Q_OVERFLOW), or live-dir itself vanishing,
  * is reported as WATCH_RESCAN (after the same quiet period): the caller must
  * then look at every lineage, as events were lost.  The periodic rescan
@@ -33,6 +36,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct evloop;
 
 /* Upper bound on lineages tracked at once; past it the watcher asks for a rescan. */
 #define WATCH_MAX_PENDING	65536
@@ -131,5 +136,14 @@ size_t	watch_take(struct watch *w, int64_t now, watch_fn *cb, void *arg);
 
 /* Number of directories watched now (live_dir included), for status and tests. */
 size_t	watch_count(const struct watch *w);
+
+/*
+ * Run the watcher on ev: its fd calls watch_handle(), one evloop timer is
+ * kept at watch_next_deadline() (disarmed when nothing is pending), and
+ * when it fires watch_take() calls cb.  After a direct call to
+ * watch_rescan() nothing needs re-arming (a rescan reports nothing).
+ * watch_free() detaches it (never from inside cb).
+ */
+int	watch_attach(struct watch *w, struct evloop *ev, watch_fn *cb, void *arg);
 
 #endif /* TLSAD_WATCH_H */

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "tlsad/error.h"
+#include "tlsad/evloop.h"
 #include "tlsad/log.h"
 #include "tlsad/util.h"
 #include "tlsad/watch.h"
@@ -489,6 +490,49 @@ test_inotify_overflow(void **state)
 	watch_free(w);
 }
 
+/* The same renewal through watch_attach() and the event loop. */
+static void
+test_attached_to_evloop(void **state)
+{
+	struct fixture	*f = *state;
+	struct watch	*w = NULL;
+	struct evloop	*ev = NULL;
+	struct rec	 r = { 0 };
+	char		 link[600], target[300];
+	int64_t		 end;
+	int		 i;
+
+	make_lineage(f, "mx.example.org");
+	make_archive(f, "mx.example.org", 2);
+	assert_int_equal(evloop_new(&ev), 0);
+	assert_int_equal(watch_new(f->live, QUIET, &w), 0);
+	assert_int_equal(watch_rescan(w, util_now_mono_ms()), 0);
+	assert_int_equal(watch_attach(w, ev, record, &r), 0);
+	assert_int_equal(watch_attach(w, ev, record, &r), TLSAD_EINVAL);
+	for (i = 0; i < 4; i++) {
+		snprintf(link, sizeof(link), "%s/mx.example.org/%s.pem",
+		    f->live, kinds[i]);
+		snprintf(target, sizeof(target),
+		    "../../archive/mx.example.org/%s2.pem", kinds[i]);
+		assert_int_equal(unlink(link), 0);
+		assert_int_equal(symlink(target, link), 0);
+		end = util_now_mono_ms() + 100;
+		while (util_now_mono_ms() < end)
+			assert_true(evloop_run_once(ev, 20) >= 0);
+	}
+	assert_int_equal(r.n, 0);
+	end = util_now_mono_ms() + QUIET * 3;
+	while (r.n == 0 && util_now_mono_ms() < end)
+		assert_true(evloop_run_once(ev, QUIET * 3) >= 0); /* only its timer reports */
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.name[0], "mx.example.org");
+	/* idle again: nothing armed, nothing wakes the loop */
+	assert_int_equal(evloop_run_once(ev, QUIET), 0);
+	assert_int_equal(r.n, 1);
+	watch_free(w);
+	evloop_free(ev);
+}
+
 static void
 test_new_bad_args(void **state)
 {
@@ -514,6 +558,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inotify_certbot_renewal,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_inotify_new_and_removed_lineage,
+		    setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_attached_to_evloop,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_inotify_overflow,
 		    setup_dir, teardown_dir),
