@@ -1229,6 +1229,7 @@ dnscheck_wait_step(struct dnscheck_wait *w, int64_t now_mono_ms,
 	struct dnscheck_snapshot	 snap;
 	struct dnscheck_validated	*v = NULL;
 	char				 why[512];
+	int64_t				 seen_ms;
 	size_t				 i;
 	int				 rc, prc;
 
@@ -1238,6 +1239,11 @@ dnscheck_wait_step(struct dnscheck_wait *w, int64_t now_mono_ms,
 	if (rc != 0)
 		goto out;
 	rc = dnscheck_evaluate(w->plan, &snap, w->exp, &w->verdict);
+	/*
+	 * t0 is when every address was seen serving the change: the end of
+	 * the observation, which is later (so the hold longer) than its start.
+	 */
+	seen_ms = snap.wall_ms > now_wall_ms ? snap.wall_ms : now_wall_ms;
 	dnscheck_snapshot_clear(&snap);
 	if (rc != 0)
 		goto out;
@@ -1250,7 +1256,7 @@ dnscheck_wait_step(struct dnscheck_wait *w, int64_t now_mono_ms,
 		goto pending;
 	}
 	if (w->t0_wall_ms == 0)
-		w->t0_wall_ms = now_wall_ms;
+		w->t0_wall_ms = seen_ms;
 	v = calloc(w->plan->nnames, sizeof(*v));
 	if (v == NULL) {
 		rc = TLSAD_ENOMEM;

@@ -280,7 +280,9 @@ void	dnscheck_wait_init(struct dnscheck_wait *w,
  *   TLSAD_ETIMEOUT          still pending at the deadline (w->status says what).
  *   TLSAD_EDNSSEC_BOGUS, TLSAD_EDNSSEC_INSECURE, TLSAD_EDNSSEC_ANCHOR, ...:
  *                           stop; w->status says why (why_bogus included).
- * now_wall_ms is only recorded (t0); now_mono_ms drives the schedule.
+ * t0 is the later of now_wall_ms and the wall clock when the observation
+ * ended; now_mono_ms drives the schedule.  One step blocks for the queries
+ * it makes (each bounded by dns-timeout); it never sleeps.
  */
 int	dnscheck_wait_step(struct dnscheck_wait *w, int64_t now_mono_ms,
 	    int64_t now_wall_ms, int64_t *next_mono_ms);
