@@ -153,6 +153,31 @@ ctl_verb_name(enum ctl_verb verb)
 }
 
 int
+ctl_lineage_name(const char *arg, char *out, size_t size)
+{
+	const char	*end, *start;
+	size_t		 len;
+
+	if (size > 0)
+		out[0] = '\0';
+	end = arg + strlen(arg);
+	while (end > arg && end[-1] == '/')
+		end--;
+	start = end;
+	while (start > arg && start[-1] != '/')
+		start--;
+	len = (size_t)(end - start);
+	if (len == 0 || (len == 1 && start[0] == '.') ||
+	    (len == 2 && start[0] == '.' && start[1] == '.'))
+		return TLSAD_EINVAL;
+	if (len >= size)
+		return TLSAD_ETOOBIG;
+	memcpy(out, start, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int
 ctl_req_parse(const char *text, size_t len, struct ctl_req *req)
 {
 	const char	*sp, *arg = NULL;

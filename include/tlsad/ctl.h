@@ -107,6 +107,14 @@ int	ctl_req_parse(const char *text, size_t len, struct ctl_req *req);
 /* 1 when the verb changes something (root only), else 0. */
 int	ctl_req_needs_root(enum ctl_verb verb);
 
+/*
+ * The lineage name a kick argument names: the argument itself, or the last
+ * component of a path ("/etc/letsencrypt/live/mx.example.org/" ->
+ * "mx.example.org").  TLSAD_EINVAL for "", ".", ".." or a path ending in
+ * nothing; TLSAD_ETOOBIG when out (size bytes) cannot hold it.
+ */
+int	ctl_lineage_name(const char *arg, char *out, size_t size);
+
 /* The verb as it is written ("kick"), or NULL. */
 const char *ctl_verb_name(enum ctl_verb verb);
 
@@ -128,7 +136,8 @@ struct ctl_server;
  * sends after the status line and frees (keep it under CTL_FRAME_MAX - 128,
  * or the client gets TOOBIG instead).  Return 0, or the error code to send
  * (with *body as its explanation, or NULL).  Called only for requests the
- * peer is allowed to make.
+ * peer is allowed to make ("ping" is answered by the server itself).  It
+ * must not call ctl_server_close(): defer that (e.g. to a timer at 0).
  */
 typedef int	ctl_handler_fn(void *arg, const struct ctl_req *req,
 	    const struct ctl_peer *peer, char **body);

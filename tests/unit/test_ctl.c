@@ -187,6 +187,35 @@ test_req_parse(void **state)
 }
 
 static void
+test_lineage_name(void **state)
+{
+	char	name[16];
+
+	(void)state;
+	assert_int_equal(ctl_lineage_name("mx.example", name, sizeof(name)), 0);
+	assert_string_equal(name, "mx.example");
+	assert_int_equal(ctl_lineage_name("/etc/letsencrypt/live/mx.example",
+	    name, sizeof(name)), 0);
+	assert_string_equal(name, "mx.example");
+	assert_int_equal(ctl_lineage_name("/etc/letsencrypt/live/mx.example//",
+	    name, sizeof(name)), 0);
+	assert_string_equal(name, "mx.example");
+	assert_int_equal(ctl_lineage_name("live/a b", name, sizeof(name)), 0);
+	assert_string_equal(name, "a b");
+	assert_int_equal(ctl_lineage_name("", name, sizeof(name)), TLSAD_EINVAL);
+	assert_int_equal(ctl_lineage_name("/", name, sizeof(name)), TLSAD_EINVAL);
+	assert_int_equal(ctl_lineage_name("live/..", name, sizeof(name)),
+	    TLSAD_EINVAL);
+	assert_int_equal(ctl_lineage_name("./", name, sizeof(name)), TLSAD_EINVAL);
+	assert_string_equal(name, "");
+	assert_int_equal(ctl_lineage_name("/x/0123456789abcdef", name,
+	    sizeof(name)), TLSAD_ETOOBIG);
+	assert_int_equal(ctl_lineage_name("/x/0123456789abcde", name,
+	    sizeof(name)), 0);
+	assert_string_equal(name, "0123456789abcde");
+}
+
+static void
 test_resp(void **state)
 {
 	char		*t = NULL;
@@ -672,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_frame_bad),
 		cmocka_unit_test(test_req_parse),
 		cmocka_unit_test(test_resp),
+		cmocka_unit_test(test_lineage_name),
 		cmocka_unit_test(test_client_errors),
 		cmocka_unit_test_setup_teardown(test_server_roundtrip,
 		    setup_sock, teardown_sock),
