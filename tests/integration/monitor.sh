@@ -1,0 +1,235 @@
+# shellcheck shell=bash
+#
+# monitor.sh -- watch the safety invariant from the outside, the whole time a
+# test runs (source after lib.sh; needs dig, openssl, sha256sum).
+#
+# The invariant (DEVELOPERS.md, docs/DESIGN.md): Postfix never serves a key
+# whose TLSA record is not published and validated, and the TLSA RRset never
+# lacks a record for the key Postfix serves.
+#
+# A monitor is a background loop (started with lib.sh's tb_spawn, so it is
+# killed at exit) that, every MON_INTERVAL seconds (default 0.2):
+#   1. asks the validating resolver (dig +dnssec, RD) and every authoritative
+#      address (RD=0) for the TLSA RRset of the name, in parallel;
+#   2. connects to the MTA with STARTTLS (openssl s_client -starttls smtp)
+#      and hashes the served leaf's SubjectPublicKeyInfo (SHA-256);
+#   3. asks the DNS again, as in 1.
+# The served key was served at some moment between the two DNS snapshots.
+# For each source (the resolver, each authoritative address) the key's
+# "3 1 1" record must be in the RRset of at least one of the two snapshots;
+# for the resolver only an answer with the AD bit counts (an answer without
+# it is an empty validated RRset).  When both snapshots of a source answered
+# and neither holds the record, the monitor writes a VIOLATION line.  This
+# bracket makes the check free of false alarms from the race between the
+# probe and the DNS (a key deployed or retired just between two queries),
+# while any real breach that lasts longer than one round is caught.
+#
+# Log lines ($TB_DIR/monitor-TAG.log), each starting with the word and the
+# wall time with ms:
+#   START t ADDR@PORT NAME		the monitor began
+#   SERVED t HEX			the served key changed (first one too)
+#   OBS t HEX				a complete observation: served key known,
+#					every source answered twice, no breach
+#   VIOLATION t HEX SOURCE pre=[..] post=[..]	the invariant broke
+#   UNSURE t HEX SOURCE ...		a source did not answer: nothing proved
+#   NOKEY t reason			no key served (no TLS, connection refused)
+#   DNSFAIL t SOURCE status		a source answered SERVFAIL/REFUSED/...
+#
+# Functions:
+#   mon_start TAG ADDR PORT SERVERNAME TLSANAME
+#					start monitor TAG (sets nothing in the
+#					caller but $TB_DIR/monitor-TAG.{log,pid})
+#   mon_stop TAG			stop it (SIGTERM, wait)
+#   mon_log TAG				path of its log
+#   mon_count TAG [WORD]		number of lines of WORD (default OBS)
+#   mon_served_keys TAG			the served keys, in order of first sight
+#   mon_obs_of TAG HEX			observations that saw HEX served
+#   mon_check TAG MIN_OBS		assert (lib.sh pass/fail): no VIOLATION,
+#					at least MIN_OBS observations
+# Inputs: MON_INTERVAL (0.2), MON_RESOLVER ($TB_RESOLVER), MON_AUTHS
+# ("$TB_PRIMARY $TB_SECONDARY"), MON_PORT ($TB_PORT).
+#
+
+mon_log() { printf '%s/monitor-%s.log\n' "$TB_DIR" "$1"; }
+
+mon_now() {
+	# EPOCHREALTIME (bash 5) has microseconds: keep ms.
+	local t=${EPOCHREALTIME:-}
+	if [ -n "$t" ]; then
+		t=${t/,/.}
+		printf '%s\n' "${t%???}"
+	else
+		date +%s.%3N
+	fi
+}
+
+# Parse one dig output file into "ok AD HEX,HEX" / "err STATUS".
+mon_parse_dig() {
+	awk '
+	/->>HEADER<<-/ {
+		st = $0; sub(/.*status: /, "", st); sub(/,.*/, "", st)
+	}
+	/^;; flags:/ {
+		fl = $0; sub(/^;; flags:/, "", fl); sub(/;.*/, "", fl)
+		ad = (fl ~ /(^| )ad( |$)/) ? 1 : 0
+	}
+	!/^;/ && NF >= 8 && $4 == "TLSA" && $5 == 3 && $6 == 1 && $7 == 1 {
+		d = ""; for (i = 8; i <= NF; i++) d = d $i
+		recs = recs (recs == "" ? "" : ",") tolower(d)
+	}
+	END {
+		if (st == "") { print "err timeout"; exit }
+		if (st != "NOERROR" && st != "NXDOMAIN") { print "err " st; exit }
+		print "ok", ad + 0, (recs == "" ? "-" : recs)
+	}' "$1"
+}
+
+# One DNS snapshot into DIR/snap: lines "SOURCE ok AD RECS" / "SOURCE err X".
+mon_snapshot() {
+	local dir=$1 name=$2 a pids="" p
+	dig @"$MON_RESOLVER" -p "$MON_PORT" +dnssec +time=1 +tries=1 \
+	    "$name" TLSA >"$dir/resolver.dig" 2>/dev/null &
+	pids="$pids $!"
+	for a in $MON_AUTHS; do
+		dig @"$a" -p "$MON_PORT" +norec +dnssec +time=1 +tries=1 \
+		    "$name" TLSA >"$dir/$a.dig" 2>/dev/null &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	{
+		printf 'resolver %s\n' "$(mon_parse_dig "$dir/resolver.dig")"
+		for a in $MON_AUTHS; do
+			printf '%s %s\n' "$a" "$(mon_parse_dig "$dir/$a.dig")"
+		done
+	} >"$dir/snap"
+}
+
+mon_probe() {
+	local pub
+	pub=$(timeout 5 openssl s_client -connect "$1:$2" -starttls smtp \
+	    -servername "$3" </dev/null 2>/dev/null |
+	    openssl x509 -pubkey -noout 2>/dev/null) || true
+	[ -n "$pub" ] || return 1
+	printf '%s\n' "$pub" | openssl pkey -pubin -outform DER 2>/dev/null |
+	    sha256sum | cut -d' ' -f1
+}
+
+# Does the record set of SOURCE in snapshot FILE hold HEX?  Prints yes, no
+# or unknown.  For the resolver only an AD answer counts.
+mon_has() {
+	awk -v src="$2" -v key="$3" '
+	$1 == src {
+		if ($2 != "ok") { print "unknown"; found = 1; exit }
+		if (src == "resolver" && $3 != 1) { print "no"; found = 1; exit }
+		n = split($4, r, ",")
+		for (i = 1; i <= n; i++) if (r[i] == key) { print "yes"; found = 1; exit }
+		print "no"; found = 1; exit
+	}
+	END { if (!found) print "unknown" }' "$1"
+}
+
+mon_field() { awk -v src="$2" '$1 == src { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
+
+mon_loop() {
+	local tag=$1 addr=$2 port=$3 sni=$4 name=$5 dir log key last="" src
+	local pre post ok t st
+	# A subshell of the test: no teardown of its own, no errexit.
+	trap - EXIT INT TERM
+	set +e
+	dir=$TB_DIR/monitor-$tag.d
+	log=$(mon_log "$tag")
+	mkdir -p "$dir/pre" "$dir/post"
+	printf 'START %s %s@%s %s\n' "$(mon_now)" "$addr" "$port" "$name" >>"$log"
+	while :; do
+		mon_snapshot "$dir/pre" "$name"
+		key=$(mon_probe "$addr" "$port" "$sni") || key=""
+		mon_snapshot "$dir/post" "$name"
+		t=$(mon_now)
+		for src in resolver $MON_AUTHS; do
+			st=$(mon_field "$dir/post/snap" "$src")
+			case $st in err*) printf 'DNSFAIL %s %s %s\n' "$t" "$src" "${st#err }" >>"$log" ;; esac
+		done
+		if [ -z "$key" ]; then
+			printf 'NOKEY %s no certificate served at %s@%s\n' "$t" "$addr" "$port" >>"$log"
+			last=""
+			sleep "$MON_INTERVAL"
+			continue
+		fi
+		if [ "$key" != "$last" ]; then
+			printf 'SERVED %s %s\n' "$t" "$key" >>"$log"
+			last=$key
+		fi
+		ok=1
+		for src in resolver $MON_AUTHS; do
+			pre=$(mon_has "$dir/pre/snap" "$src" "$key")
+			post=$(mon_has "$dir/post/snap" "$src" "$key")
+			if [ "$pre" = yes ] || [ "$post" = yes ]; then
+				continue
+			fi
+			ok=0
+			if [ "$pre" = no ] && [ "$post" = no ]; then
+				printf 'VIOLATION %s %s %s pre=[%s] post=[%s]\n' "$t" "$key" "$src" \
+				    "$(mon_field "$dir/pre/snap" "$src")" \
+				    "$(mon_field "$dir/post/snap" "$src")" >>"$log"
+			else
+				printf 'UNSURE %s %s %s pre=%s post=%s\n' "$t" "$key" "$src" \
+				    "$pre" "$post" >>"$log"
+			fi
+		done
+		[ "$ok" = 1 ] && printf 'OBS %s %s\n' "$t" "$key" >>"$log"
+		sleep "$MON_INTERVAL"
+	done
+}
+
+mon_start() {
+	local tag=$1
+	: "${MON_INTERVAL:=0.2}"
+	: "${MON_RESOLVER:=$TB_RESOLVER}"
+	: "${MON_AUTHS:=$TB_PRIMARY $TB_SECONDARY}"
+	: "${MON_PORT:=$TB_PORT}"
+	: >"$(mon_log "$tag")"
+	tb_spawn "monitor-$tag" mon_loop "$@"
+	printf '%s\n' "$TB_LAST_PID" >"$TB_DIR/monitor-$tag.pid"
+}
+
+mon_stop() {
+	local f=$TB_DIR/monitor-$1.pid
+	[ -f "$f" ] || return 0
+	tb_kill "$(cat "$f")"
+	rm -f "$f"
+}
+
+mon_count() {
+	local n
+	n=$(grep -c "^${2:-OBS} " "$(mon_log "$1")" 2>/dev/null) || true
+	printf '%s\n' "${n:-0}"
+}
+
+mon_served_keys() { awk '$1 == "SERVED" && !seen[$3]++ { print $3 }' "$(mon_log "$1")"; }
+
+mon_obs_of() {
+	local n
+	n=$(grep -c "^OBS [0-9.]* $2\$" "$(mon_log "$1")" 2>/dev/null) || true
+	printf '%s\n' "${n:-0}"
+}
+
+mon_check() {
+	local tag=$1 min=$2 log nv no
+	log=$(mon_log "$tag")
+	nv=$(mon_count "$tag" VIOLATION)
+	no=$(mon_count "$tag" OBS)
+	printf '# monitor %s: %s observations, %s violations, %s unsure, %s without a key, %s DNS failures\n' \
+	    "$tag" "$no" "$nv" "$(mon_count "$tag" UNSURE)" "$(mon_count "$tag" NOKEY)" \
+	    "$(mon_count "$tag" DNSFAIL)"
+	if [ "$nv" = 0 ]; then
+		pass "monitor $tag: the invariant held in every observation"
+	else
+		fail "monitor $tag: $nv VIOLATION lines"
+		grep '^VIOLATION ' "$log" | head -n 5 | sed 's/^/#   /'
+	fi
+	if [ "$no" -ge "$min" ]; then
+		pass "monitor $tag: enough observations ($no >= $min)"
+	else
+		fail "monitor $tag: too few observations to prove anything ($no < $min)"
+	fi
+}
