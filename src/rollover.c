@@ -707,7 +707,9 @@ retire_or_idle(struct ctx *c)
 		if (!key_protected(s, &s->published.key[i]))
 			(void)rollover_keyset_add(ks, &s->published.key[i]);
 	if (ks->n == 0) {
-		enter(c, ROLLOVER_IDLE);
+		/* Re-entering IDLE would rewrite the file at every event. */
+		if (s->stage != ROLLOVER_IDLE)
+			enter(c, ROLLOVER_IDLE);
 		s->failures = 0;
 		act_none(c);
 		reason(c, "up to date");
@@ -757,6 +759,13 @@ do_idle(struct ctx *c)
 	/* Live == target or deployed here (step() started a rollover otherwise). */
 	if (s->has_target) {
 		start_rollover(c);
+		return;
+	}
+	if (o->verify && s->has_deployed) {
+		/* Is the served key's record still there?  Repair if not. */
+		enter_propagate(c, 0);
+		reason(c, "checking that the served key's records are still "
+		    "published and validated");
 		return;
 	}
 	retire_or_idle(c);
@@ -820,8 +829,20 @@ do_propagate(struct ctx *c)
 		enter_publish(c);
 		return;
 	}
+	if (!ready && !s->has_target && s->has_deployed &&
+	    d->dnssec == ROLLOVER_DNSSEC_SECURE &&
+	    find_key_obs(d, &s->deployed) != NULL &&
+	    !find_key_obs(d, &s->deployed)->validated) {
+		/* The served key's record is gone: add it back at once. */
+		set_error(c, TLSAD_EDNSSEC_MISSING, "the record of the served "
+		    "key is missing from the validated RRset: adding it again");
+		enter_publish(c);
+		return;
+	}
 	if (!ready) {
-		poll_again(c, d->lagging > 0 ? TLSAD_EDNS_LAGGING : TLSAD_EDNSSEC_MISSING,
+		poll_again(c, d->lagging > 0 ? TLSAD_EDNS_LAGGING :
+		    d->dnssec != ROLLOVER_DNSSEC_SECURE ? TLSAD_EDNSSEC_RESOLVE :
+		    TLSAD_EDNSSEC_MISSING,
 		    "waiting for propagation", ROLLOVER_PUBLISH);
 		return;
 	}

@@ -172,12 +172,20 @@ enum rollover_dnssec {
 	ROLLOVER_DNSSEC_BOGUS,
 };
 
-/* What a DNS check found for one key. */
+/*
+ * What a DNS check found for one key.  "Its records" are every record the
+ * config makes of the key: each tlsa-name, each tlsa parameter.
+ */
 struct rollover_key_obs {
 	struct rollover_key	key;
-	int			everywhere;	/* every auth address serves all its records */
+	/*
+	 * Every authoritative address serves all its records, at a SOA serial
+	 * at least the primary's after tlsad's last UPDATE (a secondary that
+	 * has not seen a later delete must not count as having the record).
+	 */
+	int			everywhere;
 	int			nowhere;	/* no auth address serves any of its records */
-	int			validated;	/* its records are in the secure validated RRset */
+	int			validated;	/* all its records are in the secure validated RRset */
 };
 
 /* The result of ROLLOVER_ACT_DNS_CHECK. */
@@ -202,6 +210,12 @@ struct rollover_obs {
 	struct rollover_key	live_key;
 	uint32_t		live_version;
 	int			live_error;	/* ROLLOVER_LIVE_ERROR: a TLSAD_E* code */
+
+	/*
+	 * 1: when idle, check the DNS now (after SIGHUP, at the periodic
+	 * rescan): a served key whose records went missing is published again.
+	 */
+	int			verify;
 
 	/*
 	 * The action performed since the last step: the type of the action

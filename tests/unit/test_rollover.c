@@ -80,6 +80,7 @@ struct harness {
 	int64_t			 t0_at_deploy;
 	int64_t			 check_at;	/* when h->dns was taken */
 	unsigned		 crashes;
+	int			 verify;	/* next obs asks for a verify */
 	int			 use_files;	/* crash through real files */
 	char			 dir[256];
 };
@@ -464,6 +465,8 @@ build_obs(struct harness *h, struct rollover_obs *o)
 	o->message = h->result != 0 ? "injected failure" : NULL;
 	o->dns = h->dns;
 	o->served = h->served_probe;
+	o->verify = h->verify;
+	h->verify = 0;
 }
 
 /* Through state.c: a crash loses everything but the saved file. */
@@ -1240,6 +1243,8 @@ test_random(void **unused)
 				h.w.ttl += rnd(&h.w) % 60;
 				cur = *primary_at(&h.w, h.w.now);
 				push_primary(&h.w, &cur);
+			} else if (r < 75) {
+				h.verify = 1;
 			} else if (r < 90) {
 				h.done = ROLLOVER_ACT_NONE;
 				h.use_files = rnd(&h.w) % 8 == 0;
@@ -1360,6 +1365,79 @@ test_guards(void **unused)
 	    TLSAD_EINVAL);
 }
 
+/* Idle, asked to verify: a served key's record gone missing is re-added. */
+static void
+test_verify_repairs(void **unused)
+{
+	struct rollover_state	st, next;
+	struct rollover_obs	o;
+	struct rollover_action	act;
+	struct rollover_params	p;
+	struct rollover_key	a = mkkey(1);
+
+	rollover_params_default(&p);
+	rollover_state_init(&st);
+	st.has_deployed = 1;
+	st.deployed = a;
+	st.deployed_version = 1;
+	st.has_live = 1;
+	st.live = a;
+	st.live_version = 1;
+	(void)rollover_keyset_add(&st.published, &a);
+	memset(&o, 0, sizeof(o));
+	o.live = ROLLOVER_LIVE_OK;
+	o.live_key = a;
+	o.live_version = 1;
+	/* Not asked: nothing to do, no DNS traffic. */
+	assert_int_equal(rollover_step(&st, &o, START_MS, &p, &next, &act), 0);
+	assert_int_equal(act.type, ROLLOVER_ACT_NONE);
+	assert_true(rollover_state_equal(&st, &next));
+	o.verify = 1;
+	assert_int_equal(rollover_step(&st, &o, START_MS, &p, &next, &act), 0);
+	assert_int_equal(act.type, ROLLOVER_ACT_DNS_CHECK);
+	st = next;
+	o.verify = 0;
+	o.done = ROLLOVER_ACT_DNS_CHECK;
+	o.dns.dnssec = ROLLOVER_DNSSEC_SECURE;
+	o.dns.nkeys = 1;
+	o.dns.keys[0].key = a;
+	o.dns.keys[0].nowhere = 1;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 10, &p, &next, &act),
+	    0);
+	assert_int_equal(act.type, ROLLOVER_ACT_DNS_ADD);
+	assert_int_equal(act.keys.n, 1);
+	assert_true(rollover_key_equal(&act.keys.key[0], &a));
+	assert_int_equal(next.last_error, TLSAD_EDNSSEC_MISSING);
+	st = next;
+	o.done = ROLLOVER_ACT_DNS_ADD;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 20, &p, &next, &act),
+	    0);
+	assert_int_equal(act.type, ROLLOVER_ACT_DNS_CHECK);
+	st = next;
+	o.done = ROLLOVER_ACT_DNS_CHECK;
+	o.dns.keys[0].nowhere = 0;
+	o.dns.keys[0].everywhere = 1;
+	o.dns.keys[0].validated = 1;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 30, &p, &next, &act),
+	    0);
+	assert_int_equal(act.type, ROLLOVER_ACT_NONE);
+	assert_int_equal(next.stage, ROLLOVER_IDLE);
+	/* The verify of a healthy lineage ends where it began. */
+	st = next;
+	o.done = ROLLOVER_ACT_NONE;
+	o.verify = 1;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 40, &p, &next, &act),
+	    0);
+	assert_int_equal(act.type, ROLLOVER_ACT_DNS_CHECK);
+	st = next;
+	o.verify = 0;
+	o.done = ROLLOVER_ACT_DNS_CHECK;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 50, &p, &next, &act),
+	    0);
+	assert_int_equal(act.type, ROLLOVER_ACT_NONE);
+	assert_int_equal(next.stage, ROLLOVER_IDLE);
+}
+
 static void
 test_names(void **unused)
 {
@@ -1401,6 +1479,7 @@ main(void)
 		cmocka_unit_test(test_crash_every_step),
 		cmocka_unit_test(test_crash_before_action),
 		cmocka_unit_test(test_guards),
+		cmocka_unit_test(test_verify_repairs),
 		cmocka_unit_test(test_random),
 	};
 
