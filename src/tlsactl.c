@@ -25,6 +25,10 @@ static const struct command commands[] = {
 	{ "retire", cmd_retire, "retire [-n | --dry-run] [-s | --served FILE] LINEAGE" },
 	{ "dns", cmd_dns, "dns LINEAGE" },
 	{ "doctor", cmd_doctor, "doctor [-C POSTFIX_CONFIG_DIR]" },
+	{ "status", cmd_status, "status [--json] [LINEAGE]" },
+	{ "check", cmd_check, "check [LINEAGE]" },
+	{ "kick", cmd_kick, "kick [-q] LINEAGE_OR_PATH" },
+	{ "rollover", cmd_rollover, "rollover [-q] LINEAGE" },
 };
 
 static void

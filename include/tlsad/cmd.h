@@ -21,5 +21,9 @@ cmd_fn	cmd_publish;	/* src/cmd_publish.c */
 cmd_fn	cmd_retire;	/* src/cmd_retire.c */
 cmd_fn	cmd_dns;	/* src/cmd_dns.c */
 cmd_fn	cmd_doctor;	/* src/cmd_doctor.c */
+cmd_fn	cmd_status;	/* src/cmd_status.c */
+cmd_fn	cmd_check;	/* src/cmd_status.c */
+cmd_fn	cmd_kick;	/* src/cmd_kick.c */
+cmd_fn	cmd_rollover;	/* src/cmd_rollover.c */
 
 #endif /* TLSAD_CMD_H */
