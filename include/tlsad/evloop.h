@@ -45,7 +45,11 @@ typedef void	evloop_timer_fn(struct evloop *ev, int timer, int64_t now, void *ar
  * thread and receives them through a signalfd.  *out is the caller's.
  */
 int	evloop_new(struct evloop **out);
-/* Close everything and restore the signal mask.  Accepts NULL. */
+/*
+ * Close everything and restore the signal mask.  Accepts NULL.  Detach what
+ * is attached to it first (watch_free(), ctl_server_close()): they remove
+ * their fds and timers from the loop.
+ */
 void	evloop_free(struct evloop *ev);
 
 /* Set the one signal handler (NULL: signals are read and dropped). */
