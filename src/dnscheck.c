@@ -244,6 +244,9 @@ ask(const struct dnscheck_cfg *cfg, const char *host, uint16_t port,
 {
 	if (cfg->nqueries != NULL)
 		(*cfg->nqueries)++;
+	if (cfg->query != NULL)
+		return cfg->query(cfg->seam_arg, host, port, name, type, rd,
+		    cfg->timeout_ms, out);
 	return dns_query(host, port, name, type, rd, cfg->timeout_ms, out);
 }
 
@@ -729,7 +732,8 @@ dnscheck_observe(const struct dnscheck_plan *plan,
 				    plan->zones[z].auth[a].port, o->err);
 		}
 	}
-	snap->wall_ms = util_now_wall_ms();
+	snap->wall_ms = cfg->wall_ms != NULL ? cfg->wall_ms(cfg->seam_arg) :
+	    util_now_wall_ms();
 	return 0;
 }
 
@@ -956,6 +960,11 @@ dnscheck_validate(const struct dnscheck_plan *plan,
 		memset(&out[i], 0, sizeof(out[i]));
 		tlsa_rrset_init(&out[i].rrset);
 		out[i].rc = TLSAD_EDNSSEC_RESOLVE;
+	}
+	if (cfg->validate != NULL) {
+		if (cfg->nvalidations != NULL)
+			*cfg->nvalidations += plan->nnames;
+		return cfg->validate(cfg->seam_arg, plan, out, why, whylen);
 	}
 	if (cfg->trust_anchor_file == NULL ||
 	    access(cfg->trust_anchor_file, R_OK) != 0) {

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ldns/ldns.h>
+
 #include "tlsad/cert.h"
 #include "tlsad/conf.h"
 #include "tlsad/hold.h"
@@ -74,6 +76,8 @@ struct dnscheck_plan {
 	size_t			 nzones;
 };
 
+struct dnscheck_validated;
+
 /* What the checks need from the configuration (borrowed pointers). */
 struct dnscheck_cfg {
 	const struct conf_addr	*resolvers;	/* forwarders; may be empty */
@@ -87,6 +91,22 @@ struct dnscheck_cfg {
 	const char		*resolv_conf;	/* NULL: /etc/resolv.conf */
 	unsigned long		*nqueries;	/* if not NULL: += every query sent */
 	unsigned long		*nvalidations;	/* if not NULL: += every validating lookup */
+	/*
+	 * Seams for unit tests; NULL: the real thing.  query replaces
+	 * dns_query (same contract); validate replaces the libunbound lookups
+	 * of dnscheck_validate (out is already initialised); wall_ms replaces
+	 * util_now_wall_ms for the snapshot time stamps.
+	 */
+	int			(*query)(void *arg, const char *host,
+				    uint16_t port, const char *name,
+				    ldns_rr_type type, int rd, unsigned timeout_ms,
+				    ldns_pkt **out);
+	int			(*validate)(void *arg,
+				    const struct dnscheck_plan *plan,
+				    struct dnscheck_validated *out, char *why,
+				    size_t whylen);
+	int64_t			(*wall_ms)(void *arg);	/* the wall clock */
+	void			*seam_arg;
 };
 
 /* Fill cfg from conf and lineage (pointers into them; counters NULL). */

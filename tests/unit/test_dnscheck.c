@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include <cmocka.h>
 
 #include "tlsad/dnscheck.h"
+#include "tlsad/dnsquery.h"
 #include "tlsad/error.h"
 #include "tlsad/tlsa.h"
 
@@ -301,6 +304,397 @@ test_exit_status(void **state)
 	assert_int_equal(dnscheck_exit_status(-2), 1);
 }
 
+/* --- a fake DNS world for discovery and the wait step ----------------------- */
+
+#define HEX_A	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEX_B	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* Zone data per server address: [0] 192.0.2.1, [1] 192.0.2.2; the
+ * resolver 192.0.2.53 answers from [0]. */
+struct world {
+	const char	*data[2][16];
+	int		 down[2];		/* 1: that address times out */
+	int		 refuse_all;
+	unsigned	 queries;
+	/* the validator's answer */
+	int		 vrc;
+	const char	*why_bogus;
+	int		 vrecords;		/* 0: none, 1: A, 2: A and B */
+	unsigned	 validations;
+	int64_t		 wall;			/* the fake wall clock */
+};
+
+static struct world	W;
+
+static int
+host_index(const char *host)
+{
+	if (strcmp(host, "192.0.2.1") == 0 || strcmp(host, "192.0.2.53") == 0)
+		return 0;
+	if (strcmp(host, "192.0.2.2") == 0)
+		return 1;
+	return -1;
+}
+
+static int
+name_ends(const char *name, const char *suffix)
+{
+	size_t	n = strlen(name), m = strlen(suffix);
+
+	if (m > n || strcasecmp(name + n - m, suffix) != 0)
+		return 0;
+	return n == m || name[n - m - 1] == '.';
+}
+
+static int
+fake_query(void *arg, const char *host, uint16_t port, const char *name,
+    ldns_rr_type type, int rd, unsigned timeout_ms, ldns_pkt **out)
+{
+	const char	**data;
+	ldns_pkt	*pkt;
+	ldns_rr		*rr, *soa = NULL;
+	char		*owner;
+	size_t		 i, best = 0;
+	int		 h, answered = 0, exists = 0, rcode;
+
+	(void)arg; (void)port; (void)rd; (void)timeout_ms;
+	W.queries++;
+	*out = NULL;
+	h = host_index(host);
+	if (h < 0 || W.down[h])
+		return TLSAD_EDNS_TIMEOUT;
+	pkt = ldns_pkt_new();
+	assert_non_null(pkt);
+	ldns_pkt_set_qr(pkt, 1);
+	ldns_pkt_set_aa(pkt, 1);
+	data = W.data[h];
+	for (i = 0; !W.refuse_all && i < 16 && data[i] != NULL; i++) {
+		assert_int_equal(ldns_rr_new_frm_str(&rr, data[i], 0, NULL,
+		    NULL), LDNS_STATUS_OK);
+		owner = ldns_rdf2str(ldns_rr_owner(rr));
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    name_ends(name, owner) && strlen(owner) > best) {
+			best = strlen(owner);
+			ldns_rr_free(soa);
+			soa = ldns_rr_clone(rr);
+		}
+		if (strcasecmp(owner, name) == 0) {
+			exists = 1;
+			if (ldns_rr_get_type(rr) == type ||
+			    ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME) {
+				ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+				rr = NULL;
+				answered = 1;
+			}
+		} else if (name_ends(owner, name)) {
+			exists = 1;	/* an empty non-terminal */
+		}
+		free(owner);
+		ldns_rr_free(rr);
+	}
+	if (W.refuse_all || soa == NULL) {
+		rcode = LDNS_RCODE_REFUSED;
+		ldns_pkt_set_aa(pkt, 0);
+	} else if (answered) {
+		rcode = LDNS_RCODE_NOERROR;
+	} else {
+		rcode = exists ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN;
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, soa);
+		soa = NULL;
+	}
+	ldns_rr_free(soa);
+	ldns_pkt_set_rcode(pkt, (uint8_t)rcode);
+	*out = pkt;
+	return dns_rcode_error(rcode);
+}
+
+static int
+fake_validate(void *arg, const struct dnscheck_plan *plan,
+    struct dnscheck_validated *out, char *why, size_t whylen)
+{
+	struct tlsa_rr	a, b;
+	size_t		i;
+
+	(void)arg; (void)why; (void)whylen;
+	W.validations++;
+	a = mkrr(0xaa);
+	b = mkrr(0xbb);
+	for (i = 0; i < plan->nnames; i++) {
+		out[i].rc = W.vrc;
+		out[i].secure = W.vrc == 0;
+		out[i].bogus = W.vrc == TLSAD_EDNSSEC_BOGUS;
+		if (W.why_bogus != NULL)
+			snprintf(out[i].why_bogus, sizeof(out[i].why_bogus),
+			    "%s", W.why_bogus);
+		if (W.vrecords >= 1)
+			assert_int_equal(tlsa_rrset_add(&out[i].rrset, &a), 0);
+		if (W.vrecords >= 2)
+			assert_int_equal(tlsa_rrset_add(&out[i].rrset, &b), 0);
+	}
+	tlsa_rr_clear(&a);
+	tlsa_rr_clear(&b);
+	return 0;
+}
+
+#define SOA_FMT	"example. 300 IN SOA ns1.example. host.example. %d 2 1 600 60"
+#define ZONE_COMMON \
+	SOA_FMT, \
+	"example. 300 IN NS ns1.example.", \
+	"example. 300 IN NS ns2.example.", \
+	"ns1.example. 300 IN A 192.0.2.1", \
+	"ns2.example. 300 IN A 192.0.2.2", \
+	"_25._tcp.mx.example. 300 IN CNAME _dane.example."
+
+static char	soa5[128], soa6[128];
+
+static void
+world_init(void)
+{
+	static const char *const common[] = { ZONE_COMMON };
+	size_t	i;
+
+	memset(&W, 0, sizeof(W));
+	snprintf(soa5, sizeof(soa5), SOA_FMT, 5);
+	snprintf(soa6, sizeof(soa6), SOA_FMT, 6);
+	for (i = 0; i < 6; i++) {
+		W.data[0][i] = i == 0 ? soa5 : common[i];
+		W.data[1][i] = i == 0 ? soa5 : common[i];
+	}
+	W.data[0][6] = "_dane.example. 120 IN TLSA 3 1 1 " HEX_A;
+	W.data[1][6] = "_dane.example. 120 IN TLSA 3 1 1 " HEX_A;
+}
+
+static int64_t
+fake_wall(void *arg)
+{
+	(void)arg;
+	return W.wall;
+}
+
+static void
+cfg_fake(struct dnscheck_cfg *cfg, struct conf_addr *resolver)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(resolver->host, sizeof(resolver->host), "%s", "192.0.2.53");
+	resolver->port = 53;
+	cfg->resolvers = resolver;
+	cfg->nresolvers = 1;
+	cfg->dns_port = 53;
+	cfg->timeout_ms = 100;
+	cfg->query = fake_query;
+	cfg->validate = fake_validate;
+	cfg->wall_ms = fake_wall;
+}
+
+static void
+test_discover(void **state)
+{
+	struct dnscheck_cfg	 cfg;
+	struct conf_addr	 res;
+	struct dnscheck_plan	*plan = NULL;
+	char			*names[2] = { "_25._tcp.mx.example.",
+				    "_465._tcp.other.example." };
+	char			 why[256];
+	const struct dnscheck_zone *z;
+
+	(void)state;
+	world_init();
+	cfg_fake(&cfg, &res);
+	assert_int_equal(dnscheck_discover(&cfg, names, 2, &plan, why,
+	    sizeof(why)), 0);
+	assert_int_equal(plan->nnames, 2);
+	assert_int_equal(plan->nzones, 1);
+	z = &plan->zones[0];
+	assert_string_equal(z->apex, "example.");
+	assert_string_equal(z->mname, "ns1.example.");
+	assert_int_equal(z->serial, 5);
+	assert_int_equal(z->soa_ttl, 300);
+	assert_int_equal(z->negttl, 60);
+	assert_string_equal(z->primary.host, "192.0.2.1");
+	assert_string_equal(z->primary.via, "ns1.example.");
+	assert_int_equal(z->nauth, 2);
+	assert_string_equal(z->auth[0].host, "192.0.2.1");
+	assert_string_equal(z->auth[1].host, "192.0.2.2");
+	assert_string_equal(z->auth[1].via, "ns2.example.");
+	assert_int_equal(z->auth[1].port, 53);
+	/* The CNAME owner: its records live at the target. */
+	assert_int_equal(plan->names[0].is_cname, 1);
+	assert_string_equal(plan->names[0].target, "_dane.example.");
+	/* The name that does not exist yet: found by the negative answer. */
+	assert_int_equal(plan->names[1].is_cname, 0);
+	assert_string_equal(plan->names[1].target, "_465._tcp.other.example.");
+	assert_int_equal(plan->names[1].zone, 0);
+	dnscheck_plan_free(plan);
+}
+
+static void
+test_discover_configured(void **state)
+{
+	struct dnscheck_cfg	 cfg;
+	struct conf_addr	 res, auth[1], upd;
+	struct dnscheck_plan	*plan = NULL;
+	char			*names[1] = { "_25._tcp.mx.example." };
+	char			 why[256];
+
+	(void)state;
+	world_init();
+	cfg_fake(&cfg, &res);
+	cfg.nresolvers = 0;
+	snprintf(auth[0].host, sizeof(auth[0].host), "%s", "192.0.2.2");
+	auth[0].port = 5353;
+	snprintf(upd.host, sizeof(upd.host), "%s", "192.0.2.1");
+	upd.port = 5300;
+	cfg.auth = auth;
+	cfg.nauth = 1;
+	cfg.update_server = &upd;
+	assert_int_equal(dnscheck_discover(&cfg, names, 1, &plan, why,
+	    sizeof(why)), 0);
+	assert_string_equal(plan->zones[0].primary.via, "update-server");
+	assert_int_equal(plan->zones[0].primary.port, 5300);
+	assert_int_equal(plan->zones[0].nauth, 1);
+	assert_string_equal(plan->zones[0].auth[0].via, "auth-server");
+	assert_int_equal(plan->zones[0].auth[0].port, 5353);
+	dnscheck_plan_free(plan);
+}
+
+static void
+test_discover_failures(void **state)
+{
+	struct dnscheck_cfg	 cfg;
+	struct conf_addr	 res;
+	struct dnscheck_plan	*plan = NULL;
+	char			*loop[1] = { "_a.example." };
+	char			*names[1] = { "_25._tcp.mx.example." };
+	char			 why[256];
+
+	(void)state;
+	world_init();
+	W.data[0][7] = "_a.example. 300 IN CNAME _b.example.";
+	W.data[0][8] = "_b.example. 300 IN CNAME _a.example.";
+	cfg_fake(&cfg, &res);
+	assert_int_equal(dnscheck_discover(&cfg, loop, 1, &plan, why,
+	    sizeof(why)), TLSAD_EDNS_CNAMELOOP);
+	assert_null(plan);
+	assert_non_null(strstr(why, "_a.example."));
+
+	world_init();
+	W.refuse_all = 1;
+	assert_int_equal(dnscheck_discover(&cfg, names, 1, &plan, why,
+	    sizeof(why)), TLSAD_EDNS_REFUSED);
+	assert_non_null(strstr(why, "_25._tcp.mx.example."));
+
+	world_init();
+	W.down[0] = 1;
+	assert_int_equal(dnscheck_discover(&cfg, names, 1, &plan, why,
+	    sizeof(why)), TLSAD_EDNS_TIMEOUT);
+	assert_non_null(strstr(why, "192.0.2.53@53"));
+	assert_int_equal(W.queries, 2);		/* asked twice, then gave up */
+}
+
+static void
+test_wait_step(void **state)
+{
+	struct dnscheck_cfg	 cfg;
+	struct conf_addr	 res;
+	struct dnscheck_plan	*plan = NULL;
+	struct dnscheck_wait	 w;
+	struct dnscheck_expect	 exp;
+	struct tlsa_rrset	 add;
+	struct tlsa_rr		 b;
+	const struct tlsa_rrset	*addp[1];
+	uint32_t		 min[1] = { 6 };
+	char			*names[1] = { "_25._tcp.mx.example." };
+	char			 why[256];
+	int64_t			 now = 1000, next;
+
+	(void)state;
+	world_init();
+	cfg_fake(&cfg, &res);
+	assert_int_equal(dnscheck_discover(&cfg, names, 1, &plan, why,
+	    sizeof(why)), 0);
+	tlsa_rrset_init(&add);
+	b = mkrr(0xbb);
+	assert_int_equal(tlsa_rrset_add(&add, &b), 0);
+	addp[0] = &add;
+	memset(&exp, 0, sizeof(exp));
+	exp.add = addp;
+	exp.min_serial = min;
+
+	/* The primary has the new record at serial 6; the secondary not yet. */
+	W.data[0][0] = soa6;
+	W.data[0][7] = "_dane.example. 120 IN TLSA 3 1 1 " HEX_B;
+	dnscheck_wait_init(&w, plan, &cfg, &exp, now, 100, 400, 2);
+	assert_int_equal(dnscheck_wait_step(&w, now, 77000, &next),
+	    TLSAD_EDNS_LAGGING);
+	assert_int_equal(next, now + 100);
+	assert_int_equal(w.verdict.nlagging, 1);
+	assert_non_null(strstr(w.status, "192.0.2.2@53 (ns2.example.): serial 5 < 6"));
+	assert_non_null(strstr(w.status, "lacks 3 1 1 bbbbbbbbbbbbbbbb"));
+	assert_int_equal(w.t0_wall_ms, 0);
+	assert_int_equal(W.validations, 0);	/* no validation while lagging */
+	now = next;
+	assert_int_equal(dnscheck_wait_step(&w, now, 77100, &next),
+	    TLSAD_EDNS_LAGGING);
+	assert_int_equal(next, now + 200);
+
+	/* The secondary catches up; the validator still has the old answer. */
+	W.data[1][0] = soa6;
+	W.data[1][7] = "_dane.example. 120 IN TLSA 3 1 1 " HEX_B;
+	W.vrecords = 1;
+	now = next;
+	W.wall = 77350;		/* the observation ended 50 ms after the step began */
+	assert_int_equal(dnscheck_wait_step(&w, now, 77300, &next),
+	    TLSAD_EDNSSEC_MISSING);
+	assert_int_equal(next, now + 400);
+	assert_int_equal(w.t0_wall_ms, 77350);	/* the later of the two */
+	assert_non_null(strstr(w.status, "validated answer lacks"));
+
+	/* Validated: done; t0 stays at the first time all served it. */
+	W.vrecords = 2;
+	now = next;
+	W.wall = 77710;
+	assert_int_equal(dnscheck_wait_step(&w, now, 77700, &next), 0);
+	assert_int_equal(w.t0_wall_ms, 77350);
+	assert_int_equal(w.checks, 4);
+
+	/* Bogus stops at once with the validator's reason. */
+	W.vrc = TLSAD_EDNSSEC_BOGUS;
+	W.why_bogus = "signature expired";
+	dnscheck_wait_init(&w, plan, &cfg, &exp, now, 100, 400, 2);
+	assert_int_equal(dnscheck_wait_step(&w, now, 80000, &next),
+	    TLSAD_EDNSSEC_BOGUS);
+	assert_non_null(strstr(w.status, "signature expired"));
+
+	/* Insecure too. */
+	W.vrc = TLSAD_EDNSSEC_INSECURE;
+	W.why_bogus = NULL;
+	dnscheck_wait_init(&w, plan, &cfg, &exp, now, 100, 400, 2);
+	assert_int_equal(dnscheck_wait_step(&w, now, 80000, &next),
+	    TLSAD_EDNSSEC_INSECURE);
+
+	/* A secondary that never answers: lagging until the deadline. */
+	W.vrc = 0;
+	W.down[1] = 1;
+	dnscheck_wait_init(&w, plan, &cfg, &exp, 0, 100, 400, 1);
+	now = 0;
+	for (;;) {
+		int rc = dnscheck_wait_step(&w, now, 90000, &next);
+
+		if (rc != TLSAD_EDNS_LAGGING) {
+			assert_int_equal(rc, TLSAD_ETIMEOUT);
+			break;
+		}
+		assert_true(next > now && next <= 1000);
+		now = next;
+	}
+	assert_int_equal(now, 1000);
+	assert_non_null(strstr(w.status, "192.0.2.2@53 (ns2.example.): no answer"));
+
+	tlsa_rr_clear(&b);
+	tlsa_rrset_clear(&add);
+	dnscheck_plan_free(plan);
+}
+
 int
 main(void)
 {
@@ -314,6 +708,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_same_target, setup, teardown),
 		cmocka_unit_test(test_parse_resolv),
 		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_discover),
+		cmocka_unit_test(test_discover_configured),
+		cmocka_unit_test(test_discover_failures),
+		cmocka_unit_test(test_wait_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
