@@ -688,7 +688,9 @@ enter_hold(struct ctx *c)
 	struct rollover_state	*s = c->s;
 
 	enter(c, ROLLOVER_HOLD);
-	s->deadline = s->hold_until + c->p->propagation_timeout_ms;
+	/* A retry may come long after the hold: give the check its own time. */
+	s->deadline = (s->hold_until > c->now ? s->hold_until : c->now) +
+	    c->p->propagation_timeout_ms;
 	/* The check that led here was made before the hold: not a result. */
 	c->done = ROLLOVER_ACT_NONE;
 	do_hold(c);

@@ -1210,7 +1210,9 @@ test_random(void **unused)
 {
 	struct harness	h;
 	struct rollover_keyset cur;
-	unsigned	seed, n, r;
+	unsigned	seed, n, r, i;
+	unsigned	tot_crash = 0, tot_restore = 0, tot_delete = 0;
+	unsigned	tot_deploy = 0;
 	uint32_t	ver;
 
 	for (seed = 1; seed <= 60; seed++) {
@@ -1264,8 +1266,21 @@ test_random(void **unused)
 		h.w.partial_deploy = 0;
 		run_idle(&h, 5000);
 		assert_converged(&h, ver);
+		tot_crash += h.crashes;
+		tot_restore += h.w.nact[ROLLOVER_ACT_RESTORE];
+		tot_delete += h.w.nact[ROLLOVER_ACT_DNS_DELETE];
+		for (i = 0; i < MAXVER; i++)
+			tot_deploy += h.w.deploys_of[i];
 		teardown_world(&h);
 	}
+	/* The random runs did go through the hard paths, many times. */
+	if (getenv("ROLLOVER_TRACE") != NULL)
+		fprintf(stderr, "crashes %u restores %u deletes %u deploys %u\n",
+		    tot_crash, tot_restore, tot_delete, tot_deploy);
+	assert_true(tot_crash > 1000);
+	assert_true(tot_restore > 20);
+	assert_true(tot_delete > 50);
+	assert_true(tot_deploy > 100);
 }
 
 /* The guards, against crafted states and lying observations. */
