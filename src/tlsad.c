@@ -299,10 +299,10 @@ sync_lineages(struct daemon *d)
 			else
 				dlineage_open(d, dl, lin);
 		} else {
+			log_info("%s: new lineage", lin->name);
 			dl = dlineage_new(d, lin);
 			if (dl == NULL)
 				goto out;
-			log_info("%s: new lineage", lin->name);
 		}
 		nl[i] = dl;
 	}
@@ -760,9 +760,8 @@ daemon_run(struct daemon *d)
 	}
 	rc = ctl_server_open(d->conf->control_socket, &d->ctl);
 	if (rc != 0) {
-		if (rc == TLSAD_ECTL_RUNNING)
-			log_err("another tlsad answers on %s: not starting",
-			    d->conf->control_socket);
+		/* ctl_server_open() said why. */
+		log_err("not starting");
 		return rc;
 	}
 	rc = ctl_server_attach(d->ctl, d->ev, on_ctl, d);
@@ -871,6 +870,7 @@ main(int argc, char *argv[])
 	d.watchdog_timer = -1;
 	rc = daemon_run(&d);
 	daemon_clear(&d);
-	log_info("stopped");
+	if (rc == 0)
+		log_info("stopped");
 	return rc == 0 ? 0 : 1;
 }
