@@ -159,7 +159,10 @@ cmd_tlsa(const struct cmd_env *env, int argc, char *argv[])
 	(void)env;
 	memset(&o, 0, sizeof(o));
 	o.ttl = DEFAULT_TTL;
-	while ((ch = getopt(argc, argv, "hu:s:m:r:p:H:o:t:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "hu:s:m:r:p:H:o:t:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'u':
 			if (parse_small(optarg, TLSA_USAGE_DANE_EE,
