@@ -16,7 +16,8 @@
  *		for ROLLOVER_ACT_WAIT: sleep until act.until (or an event), then
  *		call step again with obs.done = ROLLOVER_ACT_WAIT;
  *		for ROLLOVER_ACT_NONE: sleep until an event (inotify, kick,
- *		rescan), then call step again with obs.done = ROLLOVER_ACT_NONE.
+ *		rescan), then call step again with obs.done = ROLLOVER_ACT_NONE
+ *		(and obs.verify = 1 after SIGHUP or at the periodic rescan).
  *	}
  *
  * The state is saved before its action is performed (write-ahead): after a
