@@ -53,7 +53,7 @@ for n in 1 10 64 100; do
 	fi
 	times=""
 	upd=0 qp=0 qs=0 qt=0 vl=0
-	for r in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		u0=$(tb_update_count)
 		p0=$(qcount "$TB_QUERY_LOG")
 		s0=$(qcount "$TB_SECONDARY_QUERY_LOG")
@@ -79,6 +79,7 @@ for n in 1 10 64 100; do
 			"$T" -c "$conf" retire "$l" >/dev/null 2>&1 || tb_die "retire of $n names failed"
 		done
 	done
+	# shellcheck disable=SC2086
 	stats=$(printf '%s\n' $times | sort -n | awk '{ a[NR] = $1 } END {
 		printf "%.2f [%.2f-%.2f]", a[int((NR + 1) / 2)], a[1], a[NR] }')
 	printf '| %d | %s | %d | %d | %d | %d | %d |\n' "$n" "$stats" \

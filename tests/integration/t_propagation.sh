@@ -40,7 +40,7 @@ bg_out=$TB_DIR/publish-bg.out
 "$T" -c "$conf" publish "$L" >"$bg_out" 2>&1 &
 bg=$!
 named_it=0
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	if grep -q "lag: $TB_SECONDARY@$TB_PORT (ns2.${TB_ZONE}): no answer" "$bg_out"; then
 		named_it=1
 		break

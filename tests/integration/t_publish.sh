@@ -140,7 +140,7 @@ assert_eq "publish with a refused key: RRset unchanged" "$before" "$(tb_tlsa_at 
 assert_eq "publish with a refused key: one UPDATE, refused" "$((u5 + 1))" "$(tb_update_count)"
 
 # a lineage caught mid-renewal (a live/ link missing): refused, nothing sent.
-TL_KEYFILE= tl_write_conf "$conf" "$L" "$N1"
+TL_KEYFILE='' tl_write_conf "$conf" "$L" "$N1"
 mv "$TB_DIR/live/$L/chain.pem" "$TB_DIR/chain.pem.away"
 u6=$(tb_update_count)
 run "$T" -c "$conf" publish "$L"
