@@ -77,7 +77,8 @@ cmd_dns(const struct cmd_env *env, int argc, char *argv[])
 	tlsa_rrset_init(&u);
 	/* Progress lines interleave with the messages on stderr in order. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
+	ch = getopt(argc, argv, "h");
+	if (ch != -1) {
 		dns_usage();
 		return ch == 'h' ? 0 : 64;
 	}

@@ -137,8 +137,10 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 	memset(&before, 0, sizeof(before));
 	/* Progress lines interleave with the messages on stderr in order. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt_long(argc, argv, "hns:", publish_longopts,
-	    NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "hns:", publish_longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'n':
 			dry_run = 1;

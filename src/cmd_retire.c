@@ -118,8 +118,10 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	/* Progress lines interleave with the messages on stderr in order. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt_long(argc, argv, "hns:", retire_longopts,
-	    NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "hns:", retire_longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'n':
 			dry_run = 1;
