@@ -348,6 +348,62 @@ test_corrupt_file_untouched(void **unused)
 	free(big);
 }
 
+/* Mutated files: never a crash, never a state that breaks the rules. */
+static void
+test_mutations(void **unused)
+{
+	struct rollover_state	 st, back;
+	char			*text = NULL, *m = NULL;
+	size_t			 len, mlen, i;
+	unsigned		 rng = 12345, iter, pos;
+	char			 err[256], why[128];
+	int			 rc, ok = 0;
+
+	rich_state(&st);
+	assert_int_equal(state_format("mx", &st, &text, &len), 0);
+	m = malloc(len + 1);
+	assert_non_null(m);
+	for (iter = 0; iter < 20000; iter++) {
+		memcpy(m, text, len);
+		mlen = len;
+		for (i = 0; i < 1 + iter % 3; i++) {
+			rng = rng * 1103515245u + 12345u;
+			pos = (rng >> 8) % (unsigned)mlen;
+			switch ((rng >> 4) % 4) {
+			case 0:		/* a random byte */
+				m[pos] = (char)(rng >> 16);
+				break;
+			case 1:		/* a likely character */
+				m[pos] = "-0 9\nfa:Z."[(rng >> 16) % 10];
+				break;
+			case 2:		/* truncate */
+				mlen = pos + 1;
+				break;
+			default:	/* drop a byte */
+				memmove(m + pos, m + pos + 1, mlen - pos - 1);
+				mlen--;
+				break;
+			}
+			if (mlen == 0)
+				mlen = 1;
+		}
+		rc = state_parse(m, mlen, "f", "mx", &back, err, sizeof(err));
+		if (rc == 0) {
+			ok++;
+			assert_int_equal(rollover_state_check(&back, why,
+			    sizeof(why)), 0);
+		} else {
+			assert_true(rc == TLSAD_ESTATE_CORRUPT ||
+			    rc == TLSAD_ESTATE_VERSION);
+			assert_true(strncmp(err, "f:", 2) == 0);
+		}
+	}
+	/* Some mutations are harmless (a digit in a time); most are not. */
+	assert_true(ok > 0 && ok < 20000);
+	free(m);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -358,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_corrupt_file_untouched),
+		cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
