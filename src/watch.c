@@ -179,6 +179,9 @@ struct watch {
 	int			 fd;
 	char			*live_dir;
 	int			 root_wd;	/* -1: live_dir not watched */
+	int			 parent_wd;	/* watching for live_dir to appear */
+	char			*parent;	/* dirname of live_dir */
+	char			*base;		/* basename of live_dir */
 	struct wentry		*ents;
 	size_t			 nents;
 	size_t			 cap;
@@ -188,6 +191,67 @@ struct watch {
 	watch_fn		*cb;
 	void			*cbarg;
 };
+
+/* parent and base of live_dir, trailing slashes ignored. */
+static int
+split_path(struct watch *w)
+{
+	char	*copy, *slash;
+	size_t	 len;
+
+	copy = strdup(w->live_dir);
+	if (copy == NULL)
+		return TLSAD_ENOMEM;
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	if (slash == NULL) {
+		w->parent = strdup(".");
+		w->base = strdup(copy);
+	} else {
+		w->base = strdup(slash + 1);
+		if (slash == copy)
+			slash[1] = '\0';	/* "/live": parent "/" */
+		else
+			slash[0] = '\0';
+		w->parent = strdup(copy);
+	}
+	free(copy);
+	if (w->parent == NULL || w->base == NULL)
+		return TLSAD_ENOMEM;
+	return 0;
+}
+
+/*
+ * live_dir is missing (certbot has not run yet, or it was removed): watch
+ * its parent for it to appear, so that the first certificate is seen at
+ * once rather than at the next periodic rescan.  A missing parent too is
+ * left to the periodic rescan.
+ */
+static void
+watch_parent(struct watch *w)
+{
+	int	wd;
+
+	if (w->parent_wd != -1 || w->base[0] == '\0' ||
+	    strcmp(w->base, "/") == 0)
+		return;
+	wd = inotify_add_watch(w->fd, w->parent,
+	    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (wd != -1)
+		w->parent_wd = wd;
+}
+
+static void
+unwatch_parent(struct watch *w)
+{
+	if (w->parent_wd == -1)
+		return;
+	/* unless the parent's wd is shared with a lineage (it cannot be) */
+	(void)inotify_rm_watch(w->fd, w->parent_wd);
+	w->parent_wd = -1;
+}
 
 int
 watch_new(const char *live_dir, int64_t quiet_ms, struct watch **out)
@@ -205,11 +269,16 @@ watch_new(const char *live_dir, int64_t quiet_ms, struct watch **out)
 		goto out;
 	w->fd = -1;
 	w->root_wd = -1;
+	w->parent_wd = -1;
 	w->timer = -1;
 	watch_debounce_init(&w->deb, quiet_ms);
 	w->live_dir = strdup(live_dir);
 	if (w->live_dir == NULL)
 		goto out;
+	rc = split_path(w);
+	if (rc != 0)
+		goto out;
+	rc = TLSAD_ENOMEM;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd == -1) {
 		rc = -errno;
@@ -242,6 +311,8 @@ watch_free(struct watch *w)
 		free(w->ents[i].name);
 	free(w->ents);
 	free(w->live_dir);
+	free(w->parent);
+	free(w->base);
 	watch_debounce_clear(&w->deb);
 	free(w);
 }
@@ -400,14 +471,16 @@ watch_rescan(struct watch *w, int64_t now)
 	if (wd == -1) {
 		rc = -errno;
 		w->root_wd = -1;
-		if (rc == -ENOENT)
+		if (rc == -ENOENT) {
 			log_info("%s does not exist yet; watching it once it does",
 			    w->live_dir);
-		else
+			watch_parent(w);
+		} else
 			log_warn("cannot watch %s", w->live_dir);
 		goto out;
 	}
 	w->root_wd = wd;
+	unwatch_parent(w);
 	dir = opendir(w->live_dir);
 	if (dir == NULL) {
 		rc = -errno;
@@ -466,8 +539,10 @@ root_event(struct watch *w, const struct inotify_event *ev, int64_t now)
 		/* live-dir went away or moved: the hourly rescan re-adds it */
 		if (ev->mask & IN_MOVE_SELF)
 			(void)inotify_rm_watch(w->fd, w->root_wd);
-		if (ev->mask & (IN_MOVE_SELF | IN_IGNORED))
+		if (ev->mask & (IN_MOVE_SELF | IN_IGNORED)) {
 			w->root_wd = -1;
+			watch_parent(w);
+		}
 		watch_debounce_note_rescan(&w->deb, now);
 		return;
 	}
@@ -526,6 +601,13 @@ watch_handle(struct watch *w, int64_t now)
 				    "rescanning every lineage", w->live_dir);
 				(void)watch_rescan(w, now);
 				watch_debounce_note_rescan(&w->deb, now);
+				continue;
+			}
+			if (w->parent_wd != -1 && ev->wd == w->parent_wd) {
+				/* live_dir appeared: watch it and all in it */
+				if (ev->len > 0 && strcmp(ev->name, w->base) == 0 &&
+				    watch_rescan(w, now) == 0)
+					watch_debounce_note_rescan(&w->deb, now);
 				continue;
 			}
 			if (w->root_wd != -1 && ev->wd == w->root_wd) {

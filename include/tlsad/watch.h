@@ -115,8 +115,10 @@ int	watch_fd(const struct watch *w);
  * drop the ones whose directory is gone.  Does not report anything by
  * itself: the caller that asks for a rescan looks at every lineage anyway.
  * Returns 0, or the error of watching live_dir itself (-ENOENT while certbot
- * has not created it yet: call again later; the watcher stays usable).
- * Errors on single lineage directories are logged and skipped.
+ * has not created it yet: the watcher stays usable, watches the parent
+ * directory, and when live_dir appears there adds it and reports
+ * WATCH_RESCAN).  Errors on single lineage directories are logged and
+ * skipped.
  */
 int	watch_rescan(struct watch *w, int64_t now);
 
