@@ -841,6 +841,12 @@ do_propagate(struct ctx *c)
 		enter_publish(c);
 		return;
 	}
+	if (ready && s->has_target && d->ttl == 0 && d->neg_ttl == 0) {
+		/* No TTL at all: the hold would be the margin alone. */
+		poll_again(c, TLSAD_EDNS_BADREPLY, "the DNS check reported no "
+		    "TTL to hold for", ROLLOVER_PUBLISH);
+		return;
+	}
 	if (!ready) {
 		poll_again(c, d->lagging > 0 ? TLSAD_EDNS_LAGGING :
 		    d->dnssec != ROLLOVER_DNSSEC_SECURE ? TLSAD_EDNSSEC_RESOLVE :

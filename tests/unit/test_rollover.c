@@ -1324,6 +1324,21 @@ test_guards(void **unused)
 	assert_int_equal(act.type, ROLLOVER_ACT_WAIT);
 	assert_int_equal(act.until, st.hold_until);
 	assert_int_equal(next.stage, ROLLOVER_HOLD);
+	/* PROPAGATE: a check without any TTL is doubt, not a zero hold. */
+	st.stage = ROLLOVER_PROPAGATE;
+	st.deadline = START_MS + 3600000;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 1000, &p, &next,
+	    &act), 0);
+	assert_int_equal(act.type, ROLLOVER_ACT_WAIT);
+	assert_int_equal(next.stage, ROLLOVER_PROPAGATE);
+	assert_non_null(strstr(act.reason, "no TTL"));
+	o.dns.ttl = 120;
+	assert_int_equal(rollover_step(&st, &o, START_MS + 1000, &p, &next,
+	    &act), 0);
+	assert_int_equal(next.stage, ROLLOVER_HOLD);
+	assert_int_equal(next.hold_until, START_MS + 1000 + 120 * 2 * 1000 +
+	    60 * 1000);
+	st.stage = ROLLOVER_HOLD;
 	/* Over, and a check says yes: deploy. */
 	assert_int_equal(rollover_step(&st, &o, st.hold_until + 1, &p, &next,
 	    &act), 0);
