@@ -73,8 +73,9 @@ on_progress(void *arg, const struct agent_lineage *al,
 	char				 ts[16];
 
 	if (p->printed && st->stage == p->stage &&
-	    strcmp(p->reason, act->reason) == 0)
-		return;
+	    (strcmp(p->reason, act->reason) == 0 ||
+	    act->type == ROLLOVER_ACT_DNS_CHECK))
+		return;		/* a poll: its result (the wait) says more */
 	if (!p->quiet) {
 		stamp(ts, sizeof(ts));
 		if (!p->printed || st->stage != p->stage)
