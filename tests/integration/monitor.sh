@@ -44,6 +44,8 @@
 #   mon_count TAG [WORD]		number of lines of WORD (default OBS)
 #   mon_served_keys TAG			the served keys, in order of first sight
 #   mon_obs_of TAG HEX			observations that saw HEX served
+#   mon_switch_gap TAG A B		seconds between the last observation of
+#					key A and the first of key B
 #   mon_check TAG MIN_OBS		assert (lib.sh pass/fail): no VIOLATION,
 #					at least MIN_OBS observations
 # Inputs: MON_INTERVAL (0.2), MON_RESOLVER ($TB_RESOLVER), MON_AUTHS
@@ -63,28 +65,7 @@ mon_now() {
 	fi
 }
 
-# Parse one dig output file into "ok AD HEX,HEX" / "err STATUS".
-mon_parse_dig() {
-	awk '
-	/->>HEADER<<-/ {
-		st = $0; sub(/.*status: /, "", st); sub(/,.*/, "", st)
-	}
-	/^;; flags:/ {
-		fl = $0; sub(/^;; flags:/, "", fl); sub(/;.*/, "", fl)
-		ad = (fl ~ /(^| )ad( |$)/) ? 1 : 0
-	}
-	!/^;/ && NF >= 8 && $4 == "TLSA" && $5 == 3 && $6 == 1 && $7 == 1 {
-		d = ""; for (i = 8; i <= NF; i++) d = d $i
-		recs = recs (recs == "" ? "" : ",") tolower(d)
-	}
-	END {
-		if (st == "") { print "err timeout"; exit }
-		if (st != "NOERROR" && st != "NXDOMAIN") { print "err " st; exit }
-		print "ok", ad + 0, (recs == "" ? "-" : recs)
-	}' "$1"
-}
-
-# One DNS snapshot into DIR/snap: lines "SOURCE ok AD RECS" / "SOURCE err X".
+# One DNS snapshot: DIR/resolver.dig and DIR/ADDR.dig, asked in parallel.
 mon_snapshot() {
 	local dir=$1 name=$2 a pids="" p
 	dig @"$MON_RESOLVER" -p "$MON_PORT" +dnssec +time=1 +tries=1 \
@@ -96,43 +77,74 @@ mon_snapshot() {
 		pids="$pids $!"
 	done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	{
-		printf 'resolver %s\n' "$(mon_parse_dig "$dir/resolver.dig")"
-		for a in $MON_AUTHS; do
-			printf '%s %s\n' "$a" "$(mon_parse_dig "$dir/$a.dig")"
-		done
-	} >"$dir/snap"
 }
 
 mon_probe() {
-	local pub
+	local pub out
 	pub=$(timeout 5 openssl s_client -connect "$1:$2" -starttls smtp \
 	    -servername "$3" </dev/null 2>/dev/null |
 	    openssl x509 -pubkey -noout 2>/dev/null) || true
 	[ -n "$pub" ] || return 1
-	printf '%s\n' "$pub" | openssl pkey -pubin -outform DER 2>/dev/null |
-	    sha256sum | cut -d' ' -f1
+	out=$(printf '%s\n' "$pub" | openssl pkey -pubin -outform DER 2>/dev/null |
+	    sha256sum)
+	printf '%s\n' "${out%% *}"
 }
 
-# Does the record set of SOURCE in snapshot FILE hold HEX?  Prints yes, no
-# or unknown.  For the resolver only an AD answer counts.
-mon_has() {
-	awk -v src="$2" -v key="$3" '
-	$1 == src {
-		if ($2 != "ok") { print "unknown"; found = 1; exit }
-		if (src == "resolver" && $3 != 1) { print "no"; found = 1; exit }
-		n = split($4, r, ",")
-		for (i = 1; i <= n; i++) if (r[i] == key) { print "yes"; found = 1; exit }
-		print "no"; found = 1; exit
+# Judge one round: the served KEY (or "") against the pre/ and post/ dig
+# files of every source; append the verdict lines to the log.  One awk for
+# the whole round keeps the loop light on a loaded machine.
+mon_judge() {
+	local dir=$1 key=$2 t=$3 log=$4 files="" src
+	for src in resolver $MON_AUTHS; do
+		files="$files $dir/pre/$src.dig $dir/post/$src.dig"
+	done
+	# shellcheck disable=SC2086
+	awk -v key="$key" -v t="$t" -v srcs="resolver $MON_AUTHS" '
+	function src_of(f,   s) { s = f; sub(/.*\//, "", s); sub(/\.dig$/, "", s); return s }
+	function phase_of(f,   p) { p = f; sub(/\/[^\/]*$/, "", p); sub(/.*\//, "", p); return p }
+	FNR == 1 { cur = phase_of(FILENAME) SUBSEP src_of(FILENAME); st[cur] = ""; ad[cur] = 0; recs[cur] = "" }
+	/->>HEADER<<-/ { s = $0; sub(/.*status: /, "", s); sub(/,.*/, "", s); st[cur] = s }
+	/^;; flags:/ { f = $0; sub(/^;; flags:/, "", f); sub(/;.*/, "", f); ad[cur] = (f ~ /(^| )ad( |$)/) }
+	!/^;/ && NF >= 8 && $4 == "TLSA" && $5 == 3 && $6 == 1 && $7 == 1 {
+		d = ""; for (i = 8; i <= NF; i++) d = d $i
+		recs[cur] = recs[cur] (recs[cur] == "" ? "" : ",") tolower(d)
 	}
-	END { if (!found) print "unknown" }' "$1"
+	function has(ph, s,   c, n, r, i) {
+		c = ph SUBSEP s
+		if (st[c] != "NOERROR" && st[c] != "NXDOMAIN") return "unknown"
+		if (s == "resolver" && !ad[c]) return "no"
+		n = split(recs[c], r, ",")
+		for (i = 1; i <= n; i++) if (r[i] == key) return "yes"
+		return "no"
+	}
+	function show(ph, s,   c) {
+		c = ph SUBSEP s
+		return (st[c] == "" ? "timeout" : st[c]) (ad[c] ? " ad" : "") " " (recs[c] == "" ? "-" : recs[c])
+	}
+	END {
+		n = split(srcs, S, " ")
+		for (i = 1; i <= n; i++) {
+			c = "post" SUBSEP S[i]
+			if (st[c] != "NOERROR" && st[c] != "NXDOMAIN")
+				printf "DNSFAIL %s %s %s\n", t, S[i], (st[c] == "" ? "timeout" : st[c])
+		}
+		if (key == "") { printf "NOKEY %s no certificate served\n", t; exit }
+		ok = 1
+		for (i = 1; i <= n; i++) {
+			a = has("pre", S[i]); b = has("post", S[i])
+			if (a == "yes" || b == "yes") continue
+			ok = 0
+			if (a == "no" && b == "no")
+				printf "VIOLATION %s %s %s pre=[%s] post=[%s]\n", t, key, S[i], show("pre", S[i]), show("post", S[i])
+			else
+				printf "UNSURE %s %s %s pre=%s post=%s\n", t, key, S[i], a, b
+		}
+		if (ok) printf "OBS %s %s\n", t, key
+	}' $files >>"$log"
 }
-
-mon_field() { awk -v src="$2" '$1 == src { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
 
 mon_loop() {
-	local tag=$1 addr=$2 port=$3 sni=$4 name=$5 dir log key last="" src
-	local pre post ok t st
+	local tag=$1 addr=$2 port=$3 sni=$4 name=$5 dir log key last="" t
 	# A subshell of the test: no teardown of its own, no errexit.
 	trap - EXIT INT TERM
 	set +e
@@ -145,38 +157,11 @@ mon_loop() {
 		key=$(mon_probe "$addr" "$port" "$sni") || key=""
 		mon_snapshot "$dir/post" "$name"
 		t=$(mon_now)
-		for src in resolver $MON_AUTHS; do
-			st=$(mon_field "$dir/post/snap" "$src")
-			case $st in err*) printf 'DNSFAIL %s %s %s\n' "$t" "$src" "${st#err }" >>"$log" ;; esac
-		done
-		if [ -z "$key" ]; then
-			printf 'NOKEY %s no certificate served at %s@%s\n' "$t" "$addr" "$port" >>"$log"
-			last=""
-			sleep "$MON_INTERVAL"
-			continue
-		fi
-		if [ "$key" != "$last" ]; then
+		if [ -n "$key" ] && [ "$key" != "$last" ]; then
 			printf 'SERVED %s %s\n' "$t" "$key" >>"$log"
-			last=$key
 		fi
-		ok=1
-		for src in resolver $MON_AUTHS; do
-			pre=$(mon_has "$dir/pre/snap" "$src" "$key")
-			post=$(mon_has "$dir/post/snap" "$src" "$key")
-			if [ "$pre" = yes ] || [ "$post" = yes ]; then
-				continue
-			fi
-			ok=0
-			if [ "$pre" = no ] && [ "$post" = no ]; then
-				printf 'VIOLATION %s %s %s pre=[%s] post=[%s]\n' "$t" "$key" "$src" \
-				    "$(mon_field "$dir/pre/snap" "$src")" \
-				    "$(mon_field "$dir/post/snap" "$src")" >>"$log"
-			else
-				printf 'UNSURE %s %s %s pre=%s post=%s\n' "$t" "$key" "$src" \
-				    "$pre" "$post" >>"$log"
-			fi
-		done
-		[ "$ok" = 1 ] && printf 'OBS %s %s\n' "$t" "$key" >>"$log"
+		last=$key
+		mon_judge "$dir" "$key" "$t" "$log"
 		sleep "$MON_INTERVAL"
 	done
 }
@@ -211,6 +196,14 @@ mon_obs_of() {
 	local n
 	n=$(grep -c "^OBS [0-9.]* $2\$" "$(mon_log "$1")" 2>/dev/null) || true
 	printf '%s\n' "${n:-0}"
+}
+
+# The longest time (s, ms precision) between an observation of key A and
+# the next observation of key B: how closely the switch was watched.
+mon_switch_gap() {
+	awk -v a="$2" -v b="$3" '$1 == "OBS" && $3 == a { ta = $2 }
+	$1 == "OBS" && $3 == b && ta != "" { printf "%.3f\n", $2 - ta; found = 1; exit }
+	END { if (!found) print "inf" }' "$(mon_log "$1")"
 }
 
 mon_check() {
