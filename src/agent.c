@@ -18,9 +18,13 @@
  * and a validating lookup that failed is DNSSEC "unknown", never "secure".
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -54,6 +58,7 @@ struct agent_lineage {
 	struct dnscheck_plan		*plan;		/* discovered once, dropped on failure */
 	agent_progress_fn		*progress;
 	void				*progress_arg;
+	int				 lockfd;	/* STATE_DIR/NAME.lock, flock'ed */
 };
 
 /* A chain that holds a key: where the key's non-3-1-1 records come from. */
@@ -92,7 +97,48 @@ agent_lineage_open(const struct conf *conf, const struct conf_lineage *lin,
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return TLSAD_ENOMEM;
+	l->lockfd = -1;
 	agent_lineage_set_conf(l, conf, lin);
+	/*
+	 * One executor per lineage: the daemon and a `tlsactl rollover` (the
+	 * certbot hook's fallback while the daemon restarts) must not both
+	 * act.  The lock lives as long as the handle.
+	 */
+	if (state_name_valid(lin->name) != 0) {
+		snprintf(why, whylen, "lineage %s: unusable name", lin->name);
+		free(l);
+		return TLSAD_EINVAL;
+	}
+	if (snprintf(err, sizeof(err), "%s/%s.lock", conf->state_dir,
+	    lin->name) >= (int)sizeof(err)) {
+		free(l);
+		return -ENAMETOOLONG;
+	}
+	/* The state directory (systemd's StateDirectory= makes it too). */
+	if (mkdir(conf->state_dir, 0755) == -1 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(why, whylen, "state-dir %s: %s", conf->state_dir,
+		    strerror(errno));
+		free(l);
+		return rc;
+	}
+	l->lockfd = open(err, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (l->lockfd == -1) {
+		rc = -errno;
+		snprintf(why, whylen, "lineage %s: %s: %s", lin->name, err,
+		    strerror(errno));
+		free(l);
+		return rc;
+	}
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		rc = errno == EWOULDBLOCK ? TLSAD_EROLL_BUSY : -errno;
+		snprintf(why, whylen, "lineage %s: %s", lin->name,
+		    rc == TLSAD_EROLL_BUSY ? "another tlsad or tlsactl "
+		    "rollover is working on it" : strerror(errno));
+		close(l->lockfd);
+		free(l);
+		return rc;
+	}
 	err[0] = '\0';
 	rc = state_load(conf->state_dir, lin->name, &l->st, err, sizeof(err));
 	if (rc == -ENOENT) {
@@ -102,6 +148,7 @@ agent_lineage_open(const struct conf *conf, const struct conf_lineage *lin,
 	if (rc != 0) {
 		snprintf(why, whylen, "lineage %s: state file: %s", lin->name,
 		    err[0] != '\0' ? err : tlsad_strerror(rc));
+		close(l->lockfd);
 		free(l);
 		return rc;
 	}
@@ -117,6 +164,8 @@ agent_lineage_free(struct agent_lineage *l)
 		return;
 	lineage_snapshot_free(l->snap);
 	dnscheck_plan_free(l->plan);
+	if (l->lockfd != -1)
+		close(l->lockfd);
 	free(l);
 }
 
@@ -146,6 +195,13 @@ agent_lineage_poke(struct agent_lineage *l)
 {
 	memset(&l->obs, 0, sizeof(l->obs));
 	l->obs.done = ROLLOVER_ACT_NONE;
+}
+
+void
+agent_lineage_verify(struct agent_lineage *l)
+{
+	agent_lineage_poke(l);
+	l->obs.verify = 1;
 }
 
 const char *
@@ -390,6 +446,8 @@ dns_write(struct agent_lineage *l, const struct rollover_keyset *keys,
 			(void)rollover_keyset_add(&kept, &l->st.deployed);
 		if (l->st.has_target)
 			(void)rollover_keyset_add(&kept, &l->st.target);
+		if (l->st.has_staged)
+			(void)rollover_keyset_add(&kept, &l->st.staged);
 		rc = keyset_records(l, &c, &kept, &keep);
 		for (k = 0; rc == 0 && k < keep.n; k++)
 			rc = tlsa_rrset_remove(&change, &keep.rr[k]);
@@ -509,10 +567,24 @@ addr_has_any(const struct dnscheck_plan *plan, const struct dnscheck_obs *o,
 	return 0;
 }
 
+/*
+ * An address counts only when it answered at a serial at least the
+ * primary's as read just before the observation: a secondary that has not
+ * caught up may still go through an older version of the zone, so what it
+ * serves now proves nothing either way.
+ */
+static int
+addr_current(const struct dnscheck_obs *o, const uint32_t *primary_serial)
+{
+	return o->rc == 0 && primary_serial != NULL &&
+	    dnscheck_serial_ge(o->serial, primary_serial[o->zone]);
+}
+
 static void
 judge_key(const struct agent_lineage *l, const struct dnscheck_snapshot *snap,
-    const struct dnscheck_validated *v, int all_secure,
-    const struct tlsa_rrset *recs, struct rollover_key_obs *ko)
+    const uint32_t *primary_serial, const struct dnscheck_validated *v,
+    int all_secure, const struct tlsa_rrset *recs,
+    struct rollover_key_obs *ko)
 {
 	size_t	j, i, k;
 
@@ -521,7 +593,7 @@ judge_key(const struct agent_lineage *l, const struct dnscheck_snapshot *snap,
 	for (j = 0; j < snap->nobs; j++) {
 		const struct dnscheck_obs *o = &snap->obs[j];
 
-		if (o->rc != 0) {
+		if (!addr_current(o, primary_serial)) {
 			/* Unknown there: neither everywhere nor nowhere. */
 			ko->everywhere = 0;
 			ko->nowhere = 0;
@@ -551,6 +623,7 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 	struct tlsa_rrset		 recs, all;
 	struct rollover_keyset		 asked;
 	struct rollover_key		 fk;
+	uint32_t			*pserial = NULL;
 	char				 why[512];
 	size_t				 i, j, k, n = 0, len;
 	int				 rc, nsecure = 0, nbogus = 0, ninsecure = 0;
@@ -564,6 +637,22 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 	if (rc != 0)
 		goto out;
 	n = l->plan->nnames;
+	pserial = calloc(l->plan->nzones, sizeof(*pserial));
+	if (pserial == NULL) {
+		rc = TLSAD_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < l->plan->nzones; i++) {
+		rc = dnscheck_primary_serial(l->plan, i, &l->cfg, &pserial[i]);
+		if (rc != 0) {
+			snprintf(l->msg, sizeof(l->msg), "reading the serial of "
+			    "%s at its primary %s@%u: %s", l->plan->zones[i].apex,
+			    l->plan->zones[i].primary.host,
+			    l->plan->zones[i].primary.port, tlsad_strerror(rc));
+			drop_plan(l);
+			goto out;
+		}
+	}
 	rc = dnscheck_observe(l->plan, &l->cfg, &snap);
 	if (rc != 0) {
 		snprintf(l->msg, sizeof(l->msg), "observing the authoritative "
@@ -607,8 +696,9 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 		if (rc != 0)
 			goto out;
 		d->keys[d->nkeys].key = asked.key[i];
-		judge_key(l, &snap, v, d->dnssec == ROLLOVER_DNSSEC_SECURE,
-		    &recs, &d->keys[d->nkeys]);
+		judge_key(l, &snap, pserial, v,
+		    d->dnssec == ROLLOVER_DNSSEC_SECURE, &recs,
+		    &d->keys[d->nkeys]);
 		d->nkeys++;
 	}
 	for (j = 0; j < snap.nobs; j++) {
@@ -633,7 +723,7 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 				if (rc != 0)
 					goto out;
 				d->keys[d->nkeys].key = fk;
-				judge_key(l, &snap, v, d->dnssec ==
+				judge_key(l, &snap, pserial, v, d->dnssec ==
 				    ROLLOVER_DNSSEC_SECURE, &recs,
 				    &d->keys[d->nkeys]);
 				d->nkeys++;
@@ -663,15 +753,25 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 		const struct dnscheck_addr *a =
 		    &l->plan->zones[o->zone].auth[o->addr];
 
-		if (o->rc == 0 && addr_has_all(l->plan, o, &all))
+		if (addr_current(o, pserial) && addr_has_all(l->plan, o, &all))
 			continue;
 		d->lagging++;
 		len = strlen(l->msg);
-		if (len + 2 < sizeof(l->msg))
+		if (len + 2 >= sizeof(l->msg))
+			continue;
+		if (o->rc != 0)
 			snprintf(l->msg + len, sizeof(l->msg) - len,
-			    "%s%s@%u (%s)%s%s", len > 0 ? ", " : "waiting for ",
-			    a->host, a->port, a->via, o->rc != 0 ? ": " : "",
-			    o->rc != 0 ? o->err : "");
+			    "%s%s@%u (%s): %s", len > 0 ? ", " : "waiting for ",
+			    a->host, a->port, a->via, o->err);
+		else if (!addr_current(o, pserial))
+			snprintf(l->msg + len, sizeof(l->msg) - len,
+			    "%s%s@%u (%s): serial %u, primary at %u",
+			    len > 0 ? ", " : "waiting for ", a->host, a->port,
+			    a->via, o->serial, pserial[o->zone]);
+		else
+			snprintf(l->msg + len, sizeof(l->msg) - len,
+			    "%s%s@%u (%s)", len > 0 ? ", " : "waiting for ",
+			    a->host, a->port, a->via);
 	}
 	for (i = 0; i < n && d->dnssec != ROLLOVER_DNSSEC_SECURE; i++) {
 		if (v[i].rc == 0)
@@ -696,6 +796,7 @@ out:
 		for (i = 0; i < n; i++)
 			dnscheck_validated_clear(&v[i]);
 	free(v);
+	free(pserial);
 	dnscheck_snapshot_clear(&snap);
 	tlsa_rrset_clear(&recs);
 	tlsa_rrset_clear(&all);

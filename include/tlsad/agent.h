@@ -33,7 +33,9 @@ typedef void	agent_progress_fn(void *arg, const struct agent_lineage *l,
 
 /*
  * Open lineage lin of conf (both borrowed: they must outlive the handle):
- * load STATE_DIR/NAME.state, or start a fresh state when there is none.
+ * lock STATE_DIR/NAME.lock (TLSAD_EROLL_BUSY when another process holds it:
+ * one executor per lineage), load STATE_DIR/NAME.state, or start a fresh
+ * state when there is none.
  * A corrupt or foreign-version state file is an error (why says which line):
  * the lineage is not touched until an admin looks.
  */
@@ -63,6 +65,12 @@ int	agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
 
 /* An outside event: the next run starts with a fresh look (done = NONE). */
 void	agent_lineage_poke(struct agent_lineage *l);
+/*
+ * As poke, and an idle lineage checks the DNS once (after SIGHUP, at the
+ * periodic rescan): a served key whose records went missing is published
+ * again.
+ */
+void	agent_lineage_verify(struct agent_lineage *l);
 
 const char			*agent_lineage_name(const struct agent_lineage *l);
 const struct rollover_state	*agent_lineage_state(const struct agent_lineage *l);
