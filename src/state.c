@@ -483,7 +483,8 @@ parse_field(struct parser *ps, struct rollover_state *st, int k,
 		rc = parse_u32(v, &u);
 		if (rc == 0 && u > 1)
 			rc = TLSAD_EINVAL;
-		st->substep = (int)u;
+		if (rc == 0)
+			st->substep = (int)u;
 		break;
 	case K_ADOPT:
 		rc = parse_flag(v, &st->adopt);
