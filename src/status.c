@@ -340,10 +340,12 @@ judge(const struct status_report *rep, struct status_lineage *sl)
 		    "left alone: %s", sl->state_err);
 
 	/* The live lineage. */
-	if (sl->live_rc == TLSAD_ELINEAGE_INCONSISTENT ||
-	    sl->live_rc == TLSAD_ELINEAGE_MISSING)
+	if (sl->live_rc == TLSAD_ELINEAGE_INCONSISTENT)
 		problem(sl, STATUS_WARNING, "live lineage inconsistent "
 		    "(mid-renewal?): %s", sl->live_detail);
+	else if (sl->live_rc == TLSAD_ELINEAGE_MISSING)
+		problem(sl, STATUS_WARNING, "live lineage missing or "
+		    "incomplete: %s", sl->live_detail);
 	else if (sl->live_rc != 0)
 		problem(sl, STATUS_WARNING, "live lineage unreadable (%s): %s",
 		    tlsad_errname(sl->live_rc), sl->live_detail);

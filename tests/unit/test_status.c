@@ -480,6 +480,20 @@ test_live_inconsistent(void **state)
 }
 
 static void
+test_live_missing(void **state)
+{
+	struct fixture	*f = *state;
+	char		*json = NULL, line[512];
+
+	assert_int_equal(collect(f, NULL, NOW, &json, line, sizeof(line)), 1);
+	assert_has(line, "live lineage missing or incomplete");
+	assert_has(json, "\"name\": \"LINEAGE_MISSING\"");
+	assert_has(json, "\"certificate\": {\"not_after\": null, "
+	    "\"days_left\": null}");
+	free(json);
+}
+
+static void
 test_renewal_pending(void **state)
 {
 	struct fixture		*f = *state;
@@ -628,6 +642,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_state_and_corrupt, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_live_inconsistent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_live_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_renewal_pending, setup,
 		    teardown),
