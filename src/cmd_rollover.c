@@ -91,9 +91,14 @@ on_progress(void *arg, const struct agent_lineage *al,
 	snprintf(p->reason, sizeof(p->reason), "%s", act->reason);
 }
 
-/* Does a daemon answer on the control socket? */
+/*
+ * May we run?  0 when nothing answers on the control socket; otherwise 1
+ * with a sentence in why.  Only "nobody there" lets us go on: a daemon that
+ * is slow to answer, or a socket we may not use, may still be a daemon.
+ */
 static int
-daemon_answers(const struct conf *conf)
+daemon_answers(const struct conf *conf, const char *name, char *why,
+    size_t whylen)
 {
 	char	*body = NULL;
 	int	 code = 0, rc;
@@ -101,12 +106,15 @@ daemon_answers(const struct conf *conf)
 	rc = ctl_request(conf->control_socket, "ping", PING_TIMEOUT_MS, &code,
 	    &body);
 	free(body);
-	/*
-	 * Only "nobody there" lets us go on: a daemon that is slow to
-	 * answer, or a socket we may not use, may still be a daemon.
-	 */
 	if (rc == TLSAD_ECTL_NODAEMON)
 		return 0;
+	if (rc == 0)
+		snprintf(why, whylen, "tlsad is running: use tlsactl kick %s",
+		    name);
+	else
+		snprintf(why, whylen, "cannot tell whether tlsad is running "
+		    "(%s: %s): not touching the lineage", conf->control_socket,
+		    tlsad_strerror(rc));
 	return 1;
 }
 
@@ -173,9 +181,8 @@ cmd_rollover(const struct cmd_env *env, int argc, char *argv[])
 		    argv[optind], conf->path);
 		goto out;
 	}
-	if (daemon_answers(conf)) {
-		fprintf(stderr, "tlsactl: rollover: tlsad is running: use "
-		    "tlsactl kick %s\n", lin->name);
+	if (daemon_answers(conf, lin->name, why, sizeof(why))) {
+		fprintf(stderr, "tlsactl: rollover: %s\n", why);
 		goto out;
 	}
 	/* The agent logs every stage change at info: we print them already. */
