@@ -58,7 +58,9 @@
 #   e2e_exits_in_stage TAG LINEAGE STAGE	exit codes seen in STAGE
 #   e2e_stage_watch_stop TAG
 #   e2e_first_cert NAME		version 1 of lineage NAME, published with
-#				`tlsactl publish` (asserted); prints its key
+#				`tlsactl publish`, then waits until the
+#				resolver serves it (the hold publish prints);
+#				prints its key
 #   e2e_bootstrap NAME...	e2e_first_cert for each, start Postfix and
 #				tlsad, wait until each is deployed (asserted);
 #				sets K1_<n> (n = 1, 2, ...: the Nth NAME)
@@ -304,6 +306,12 @@ e2e_first_cert() {
 		printf '%s\n' "$out" | sed 's/^/#   | /' >&2
 		tb_die "tlsactl publish $name: exit $rc"
 	fi
+	# An admin waits for the hold publish printed; here: until the
+	# validating resolver's cache (which may hold the negative answer
+	# for its TTL) serves the record.
+	tb_wait_tlsa "$TB_RESOLVER" "$(e2e_tlsa_name "$name")" \
+	    "3 1 1 $(rn_spki "$E2E_LIVE/$name/cert.pem")" 15 ||
+	    tb_die "the resolver does not serve $name's first record"
 	rn_spki "$E2E_LIVE/$name/cert.pem"
 }
 

@@ -32,6 +32,12 @@
 #					every source answered twice, no breach
 #   VIOLATION t HEX SOURCE pre=[..] post=[..]	the invariant broke
 #   UNSURE t HEX SOURCE ...		a source did not answer: nothing proved
+#   NODANE t HEX resolver ...		a key is served while the validated answer
+#					is a secure denial (no TLSA RRset at all):
+#					DANE clients do not authenticate, mail
+#					flows; not the steady state of a rollover
+#					(mon_check fails on it unless
+#					MON_ALLOW_NODANE=1)
 #   NOKEY t reason			no key served (no TLS, connection refused)
 #   DNSFAIL t SOURCE status		a source answered SERVFAIL/REFUSED/...
 #
@@ -102,7 +108,8 @@ mon_judge() {
 	awk -v key="$key" -v t="$t" -v srcs="resolver $MON_AUTHS" '
 	function src_of(f,   s) { s = f; sub(/.*\//, "", s); sub(/\.dig$/, "", s); return s }
 	function phase_of(f,   p) { p = f; sub(/\/[^\/]*$/, "", p); sub(/.*\//, "", p); return p }
-	FNR == 1 { cur = phase_of(FILENAME) SUBSEP src_of(FILENAME); st[cur] = ""; ad[cur] = 0; recs[cur] = "" }
+	FNR == 1 { cur = phase_of(FILENAME) SUBSEP src_of(FILENAME); st[cur] = ""; ad[cur] = 0; recs[cur] = ""; notlsa[cur] = 1 }
+	!/^;/ && NF >= 5 && $4 == "TLSA" { notlsa[cur] = 0 }
 	/->>HEADER<<-/ { s = $0; sub(/.*status: /, "", s); sub(/,.*/, "", s); st[cur] = s }
 	/^;; flags:/ { f = $0; sub(/^;; flags:/, "", f); sub(/;.*/, "", f); ad[cur] = (f ~ /(^| )ad( |$)/) }
 	!/^;/ && NF >= 8 && $4 == "TLSA" && $5 == 3 && $6 == 1 && $7 == 1 {
@@ -113,6 +120,7 @@ mon_judge() {
 		c = ph SUBSEP s
 		if (st[c] != "NOERROR" && st[c] != "NXDOMAIN") return "unknown"
 		if (s == "resolver" && !ad[c]) return "no"
+		if (s == "resolver" && recs[c] == "" && notlsa[c]) return "nodane"
 		n = split(recs[c], r, ",")
 		for (i = 1; i <= n; i++) if (r[i] == key) return "yes"
 		return "no"
@@ -134,7 +142,9 @@ mon_judge() {
 			a = has("pre", S[i]); b = has("post", S[i])
 			if (a == "yes" || b == "yes") continue
 			ok = 0
-			if (a == "no" && b == "no")
+			if ((a == "nodane" || b == "nodane") && a != "unknown" && b != "unknown")
+				printf "NODANE %s %s %s pre=[%s] post=[%s]\n", t, key, S[i], show("pre", S[i]), show("post", S[i])
+			else if (a == "no" && b == "no")
 				printf "VIOLATION %s %s %s pre=[%s] post=[%s]\n", t, key, S[i], show("pre", S[i]), show("post", S[i])
 			else
 				printf "UNSURE %s %s %s pre=%s post=%s\n", t, key, S[i], a, b
@@ -207,7 +217,7 @@ mon_switch_gap() {
 }
 
 mon_check() {
-	local tag=$1 min=$2 log nv no
+	local tag=$1 min=$2 log nv no nd
 	log=$(mon_log "$tag")
 	nv=$(mon_count "$tag" VIOLATION)
 	no=$(mon_count "$tag" OBS)
@@ -219,6 +229,13 @@ mon_check() {
 	else
 		fail "monitor $tag: $nv VIOLATION lines"
 		grep '^VIOLATION ' "$log" | head -n 5 | sed 's/^/#   /'
+	fi
+	nd=$(mon_count "$tag" NODANE)
+	if [ "$nd" = 0 ] || [ "${MON_ALLOW_NODANE:-0}" = 1 ]; then
+		pass "monitor $tag: no key served while the validated answer denied any TLSA RRset ($nd)"
+	else
+		fail "monitor $tag: $nd NODANE lines (a key served while resolvers still deny the RRset)"
+		grep '^NODANE ' "$log" | head -n 3 | sed 's/^/#   /'
 	fi
 	if [ "$no" -ge "$min" ]; then
 		pass "monitor $tag: enough observations ($no >= $min)"

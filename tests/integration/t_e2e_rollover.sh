@@ -53,6 +53,8 @@ assert_contains "status before tlsad: says so" "$(e2e_field "$L" problems)" "no 
 
 # --- tlsad starts: first install ----------------------------------------------
 
+# The monitor watches from before the daemon starts to the end.
+mon_start main "$PF_ADDR" "$PF_PORT" "$L" "$N"
 e2e_stage_watch_start main
 reloads0=$(pf_reload_count)
 e2e_start_tlsad
@@ -70,9 +72,6 @@ assert_eq "status after the first install: exit 0" 0 "$E2E_RC"
 assert_eq "status after the first install: ok" ok "$(e2e_field "$L" status)"
 assert_eq "status JSON exit matches the exit code" 0 "$(e2e_field "" exit)"
 
-# --- the monitor watches from now on ------------------------------------------
-
-mon_start main "$PF_ADDR" "$PF_PORT" "$L" "$N"
 sleep 2
 
 # --- certbot renews -------------------------------------------------------------
