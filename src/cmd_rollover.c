@@ -12,9 +12,10 @@
  * deploy or reload is cut in half) and stop the tool while it sleeps; the
  * state file is durable, so running it again resumes.
  *
- * Exit: 0 the lineage is idle (rolled over, or nothing to do); 1 it failed,
- * cannot go on without an outside event, a daemon runs, or an error; 130
- * interrupted; 64 usage.
+ * Exit: 0 the lineage is idle with its live key deployed (rolled over, or
+ * nothing to do); 1 it failed, cannot go on without an outside event (the
+ * live lineage is unusable or half-renewed), a daemon runs, or an error;
+ * 130 interrupted; 64 usage.
  */
 #include <errno.h>
 #include <poll.h>
@@ -30,6 +31,7 @@
 #include "tlsad/conf.h"
 #include "tlsad/ctl.h"
 #include "tlsad/error.h"
+#include "tlsad/lineage.h"
 #include "tlsad/log.h"
 #include "tlsad/rollover.h"
 #include "tlsad/util.h"
@@ -138,6 +140,41 @@ sleep_until(int64_t wake, const sigset_t *open_mask)
 	}
 }
 
+/*
+ * The machine is idle and waits for an outside event.  That is success
+ * only when the live key is the deployed one: an idle machine may also be
+ * one that will not touch a lineage it cannot read (garbage in archive/, a
+ * renewal caught half-way).  Returns the exit status.
+ */
+static int
+idle_outcome(const struct conf *conf, const char *name,
+    const struct rollover_state *st, const char *reason)
+{
+	struct lineage_snapshot	*snap = NULL;
+	struct rollover_key	 live;
+	int			 rc, status = 1;
+
+	rc = lineage_read(conf->live_dir, name, &snap);
+	if (rc != 0) {
+		fprintf(stderr, "tlsactl: rollover: %s: nothing done: the live "
+		    "lineage cannot be used (%s): %s\n", name,
+		    tlsad_errname(rc), snap != NULL && snap->detail[0] != '\0' ?
+		    snap->detail : tlsad_strerror(rc));
+		goto out;
+	}
+	memcpy(live.spki, snap->spki_sha256, ROLLOVER_KEY_LEN);
+	if (!st->has_deployed || !rollover_key_equal(&live, &st->deployed)) {
+		fprintf(stderr, "tlsactl: rollover: %s: the live key is not "
+		    "deployed: %s\n", name, reason);
+		goto out;
+	}
+	printf("%s: %s\n", name, reason);
+	status = 0;
+out:
+	lineage_snapshot_free(snap);
+	return status;
+}
+
 int
 cmd_rollover(const struct cmd_env *env, int argc, char *argv[])
 {
@@ -235,9 +272,8 @@ cmd_rollover(const struct cmd_env *env, int argc, char *argv[])
 		}
 		if (wake < 0) {
 			if (st->stage == ROLLOVER_IDLE) {
-				printf("%s: %s\n", lin->name,
+				status = idle_outcome(conf, lin->name, st,
 				    agent_lineage_reason(al));
-				status = 0;
 			} else {
 				fprintf(stderr, "tlsactl: rollover: %s: "
 				    "stopped at %s, waiting for a change: %s\n",
