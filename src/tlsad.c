@@ -42,8 +42,12 @@
 #include "tlsad/util.h"
 #include "tlsad/watch.h"
 
-/* Actions per run before the loop takes the control back (signals, ctl). */
-#define DAEMON_MAX_ACTIONS	8
+/*
+ * Actions per run before the loop takes the control back: each may block
+ * for a DNS exchange or a reload, and control requests (the certbot hook's
+ * kick) and signals wait meanwhile.
+ */
+#define DAEMON_MAX_ACTIONS	2
 /* Retry of watching live-dir when it does not exist yet. */
 #define LIVE_DIR_RETRY_MS	(60 * 1000)
 
