@@ -35,8 +35,11 @@
 /* Problems remembered per lineage (more are counted, not kept). */
 #define STATUS_PROBLEMS_MAX	8
 #define STATUS_PROBLEM_LEN	256
-/* Largest JSON or text output (a control frame must hold the JSON). */
-#define STATUS_OUT_MAX		(1024 * 1024)
+/*
+ * Largest JSON or text output: about 2 KiB per lineage, so CONF_MAX_LINEAGES
+ * fit (the daemon's control frame holds at most CTL_FRAME_MAX of it).
+ */
+#define STATUS_OUT_MAX		(32 * 1024 * 1024)
 
 enum status_level {
 	STATUS_OK = 0,
