@@ -57,7 +57,8 @@ struct daemon;
 struct dlineage {
 	struct daemon		*d;
 	char			*name;
-	struct agent_lineage	*al;		/* NULL: state unusable, left alone */
+	struct agent_lineage	*al;		/* NULL: not open (see busy) */
+	int			 busy;		/* !al: another executor holds it */
 	int64_t			 due;		/* monotonic ms; -1: not due */
 	char			 activity[1024];
 };
@@ -110,7 +111,19 @@ dlineage_open(struct daemon *d, struct dlineage *dl,
 	char	why[768];
 	int	rc;
 
+	dl->busy = 0;
 	rc = agent_lineage_open(d->conf, lin, &dl->al, why, sizeof(why));
+	if (rc == TLSAD_EROLL_BUSY) {
+		/* A tlsactl rollover runs it: take over when it is done. */
+		log_notice("%s: %s; trying again in %u s", lin->name, why,
+		    d->conf->retry_min_s);
+		snprintf(dl->activity, sizeof(dl->activity), "busy: %s", why);
+		dl->al = NULL;
+		dl->busy = 1;
+		dl->due = util_now_mono_ms() +
+		    (int64_t)d->conf->retry_min_s * 1000;
+		return;
+	}
 	if (rc != 0) {
 		log_err("%s: left alone until its state file is fixed "
 		    "(then reload or kick): %s", lin->name, why);
@@ -162,24 +175,29 @@ find_lineage(struct daemon *d, const char *name)
 	return NULL;
 }
 
-/* An outside event for dl: a fresh look, as soon as the loop can. */
+/*
+ * An outside event for dl: a fresh look, as soon as the loop can.  With
+ * verify (reload, rescan) an idle lineage also checks the DNS once.
+ */
 static void
-poke(struct daemon *d, struct dlineage *dl)
+poke(struct dlineage *dl, int verify)
 {
 	if (dl->al == NULL)
 		return;
-	agent_lineage_poke(dl->al);
+	if (verify)
+		agent_lineage_verify(dl->al);
+	else
+		agent_lineage_poke(dl->al);
 	dl->due = util_now_mono_ms();
-	(void)d;
 }
 
 static void
-poke_all(struct daemon *d)
+poke_all(struct daemon *d, int verify)
 {
 	size_t	i;
 
 	for (i = 0; i < d->n; i++)
-		poke(d, d->l[i]);
+		poke(d->l[i], verify);
 	reschedule(d);
 }
 
@@ -187,10 +205,16 @@ poke_all(struct daemon *d)
 static void
 run_lineage(struct daemon *d, struct dlineage *dl)
 {
-	int64_t	wake = -1, wall, mono;
-	int	rc;
+	const struct conf_lineage	*lin;
+	int64_t				 wake = -1, wall, mono;
+	int				 rc;
 
 	dl->due = -1;
+	if (dl->al == NULL && dl->busy) {
+		lin = conf_lineage_find(d->conf, dl->name);
+		if (lin != NULL)
+			dlineage_open(d, dl, lin);	/* re-arms when still busy */
+	}
 	if (dl->al == NULL)
 		return;
 	rc = agent_lineage_run(dl->al, DAEMON_MAX_ACTIONS, &wake);
@@ -380,7 +404,7 @@ on_watch_report(void *arg, enum watch_event what, const char *name)
 		log_notice("file notifications were lost: looking at every "
 		    "lineage");
 		rescan_watch(d);
-		poke_all(d);
+		poke_all(d, 0);
 		return;
 	}
 	dl = find_lineage(d, name);
@@ -390,7 +414,7 @@ on_watch_report(void *arg, enum watch_event what, const char *name)
 		return;
 	}
 	log_info("%s: changed, then quiet: looking at it", name);
-	poke(d, dl);
+	poke(dl, 0);
 }
 
 static void
@@ -484,7 +508,7 @@ on_rescan_timer(struct evloop *ev, int timer, int64_t now, void *arg)
 	if (!was && d->live_watched)
 		log_notice("%s exists now: watching it", d->conf->live_dir);
 	log_debug("periodic rescan of every lineage");
-	poke_all(d);
+	poke_all(d, 1);
 	arm_rescan(d);
 }
 
@@ -548,7 +572,7 @@ reload(struct daemon *d, char **msg)
 		arm_watch(d);
 	}
 	arm_rescan(d);
-	poke_all(d);
+	poke_all(d, 1);
 	log_info("reloaded: %zu lineage%s", d->n, d->n == 1 ? "" : "s");
 out:
 	free(err);
@@ -674,6 +698,13 @@ ctl_kick(struct daemon *d, struct ctl_req *req, const struct ctl_peer *peer,
 		lin = conf_lineage_find(d->conf, name);
 		if (lin != NULL)
 			dlineage_open(d, dl, lin);
+		if (dl->al == NULL && dl->busy) {
+			(void)text_body(body, "%s is being rolled over by "
+			    "another process (tlsactl rollover): tlsad takes "
+			    "over when it is done\n", name);
+			reschedule(d);
+			return TLSAD_EROLL_BUSY;
+		}
 		if (dl->al == NULL) {
 			(void)text_body(body, "%s is left alone: its state "
 			    "file is unusable (see the log)\n", name);
@@ -682,7 +713,7 @@ ctl_kick(struct daemon *d, struct ctl_req *req, const struct ctl_peer *peer,
 	}
 	log_info("%s: kicked by pid %ld: looking at it now", name,
 	    (long)peer->pid);
-	poke(d, dl);
+	poke(dl, 0);
 	reschedule(d);
 	return text_body(body, "looking at %s now\n", name);
 }
@@ -706,7 +737,7 @@ on_ctl(void *arg, const struct ctl_req *creq, const struct ctl_peer *peer,
 	case CTL_RESCAN:
 		log_info("rescan asked by pid %ld", (long)peer->pid);
 		rescan_watch(d);
-		poke_all(d);
+		poke_all(d, 1);
 		return text_body(body, "looking at every lineage now\n");
 	case CTL_RELOAD:
 		rc = reload(d, &msg);
@@ -803,7 +834,7 @@ daemon_run(struct daemon *d)
 	}
 	/* Take stock of every lineage at once (first install, resume). */
 	for (i = 0; i < d->n; i++)
-		poke(d, d->l[i]);
+		poke(d->l[i], 0);
 	reschedule(d);
 	log_info("started: %zu lineage%s, watching %s, control socket %s",
 	    d->n, d->n == 1 ? "" : "s", d->conf->live_dir,
