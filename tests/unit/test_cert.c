@@ -351,6 +351,55 @@ test_bad_der_framing(void **state)
 	free(der);
 }
 
+/* CRLF line ends and text around the blocks (openssl x509 -text, PKCS#12 bag attributes). */
+static void
+test_pem_variants(void **state)
+{
+	struct cert_chain	*c = NULL, *want;
+	struct tlsa_param	 ee = { 3, 1, 1 }, ta = { 2, 1, 1 };
+	struct tlsa_rr		 a, b;
+	char			*pem = NULL, *crlf, *text;
+	size_t			 len = 0, i, n = 0;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	want = load("p256-fullchain.pem");
+	assert_int_equal(cert_read_file(CERTS "p256-fullchain.pem", &pem, &len), 0);
+	crlf = malloc(2 * len + 1);
+	assert_non_null(crlf);
+	for (i = 0; i < len; i++) {
+		if (pem[i] == '\n')
+			crlf[n++] = '\r';
+		crlf[n++] = pem[i];
+	}
+	assert_int_equal(cert_chain_from_pem(crlf, n, &c), 0);
+	assert_int_equal(cert_chain_count(c), 2);
+	assert_int_equal(cert_tlsa_rr(c, ee, &a), 0);
+	assert_int_equal(cert_tlsa_rr(want, ee, &b), 0);
+	assert_true(tlsa_rr_equal(&a, &b));
+	tlsa_rr_clear(&a);
+	tlsa_rr_clear(&b);
+	assert_int_equal(cert_tlsa_rr(c, ta, &a), 0);
+	assert_int_equal(cert_tlsa_rr(want, ta, &b), 0);
+	assert_true(tlsa_rr_equal(&a, &b));
+	tlsa_rr_clear(&a);
+	tlsa_rr_clear(&b);
+	cert_chain_free(c);
+	c = NULL;
+	text = malloc(len + 200);
+	assert_non_null(text);
+	n = (size_t)snprintf(text, len + 200, "Bag Attributes\n    friendlyName: mx\n"
+	    "subject=CN = mx.example.org\n%s\ntrailing words\n", pem);
+	assert_int_equal(cert_chain_from_pem(text, n, &c), 0);
+	assert_int_equal(cert_chain_count(c), 2);
+	cert_chain_free(c);
+	free(text);
+	free(crlf);
+	free(pem);
+	cert_chain_free(want);
+}
+
 static void
 test_read_file(void **state)
 {
@@ -563,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_too_many_certs),
 		cmocka_unit_test(test_oversize_file),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_pem_variants),
 		cmocka_unit_test(test_lazy_undecodable),
 		cmocka_unit_test(test_bad_der_framing),
 		cmocka_unit_test(test_noissuer),
