@@ -136,6 +136,11 @@ for t in rsa2048 p256 p384 ed25519; do
 	compare_hashslinger "fresh-$t" "$tmp/fresh-$t.pem" 1 1
 done
 
+# Another port, and a host given with its trailing dot.
+out=$("$tlsactl" tlsa -H mx.example.org. -p 465 -r "3 1 1" "$certs/p384-fullchain.pem")
+want=$(ldns-dane -c "$certs/p384-fullchain.pem" create mx.example.org 465 3 1 1 | tr '\t' ' ')
+if [ -n "$want" ] && [ "$out" = "$want" ]; then ok; else bad "port 465: '$out' != '$want'"; fi
+
 # Several records and files in one run, in order.
 out=$("$tlsactl" tlsa -o mail.example.org -t 300 -r "3 1 1" -r "2 1 1" \
     "$certs/p256-fullchain.pem" "$certs/rsa2048-fullchain.pem")
