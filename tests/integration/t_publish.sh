@@ -80,6 +80,15 @@ assert_eq "dns: exit 0 with both records" 0 "$rc"
 assert_contains "dns: marks the current record" "$out" "$rr2  (current)"
 assert_contains "dns: validated answer has 2 records" "$out" "secure, 2 records"
 
+# the MTA still serves the old chain: retire --served keeps its record.
+u2=$(tb_update_count)
+run "$T" -c "$conf" retire --served "$TB_DIR/archive/$L/fullchain1.pem" "$L"
+assert_eq "retire --served OLD: exit 0" 0 "$rc"
+assert_contains "retire --served OLD: keeps the served key's record" "$out" "keep $rr1"
+assert_contains "retire --served OLD: nothing to retire" "$out" "nothing to retire"
+assert_eq "retire --served OLD: no UPDATE" "$u2" "$(tb_update_count)"
+assert_eq "retire --served OLD: both records still served" "$both" "$(tb_tlsa_at "$TB_SECONDARY" "$N1")"
+
 # retire --dry-run, then retire: the old record goes, one record at a time.
 u2=$(tb_update_count)
 run "$T" -c "$conf" retire -n "$L"
