@@ -20,7 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "tlsa", cmd_tlsa,
-	  "tlsa [-u USAGE] [-s SELECTOR] [-m MTYPE] [-p PORT] [-H HOST | -o OWNER] [-t TTL] FILE..." },
+	  "tlsa [-r \"U S M\"]... [-u U -s S -m M] [-p PORT -H HOST | -o OWNER] [-t TTL] FILE..." },
 	{ "publish", cmd_publish, "publish [-n | --dry-run] [-s | --served FILE] LINEAGE" },
 	{ "retire", cmd_retire, "retire [-n | --dry-run] [-s | --served FILE] LINEAGE" },
 	{ "dns", cmd_dns, "dns LINEAGE" },
