@@ -64,6 +64,11 @@
 #   e2e_bootstrap NAME...	e2e_first_cert for each, start Postfix and
 #				tlsad, wait until each is deployed (asserted);
 #				sets K1_<n> (n = 1, 2, ...: the Nth NAME)
+#   e2e_only_record DESC NAME KEY	assert that the primary and the secondary
+#				serve only KEY's 3 1 1 record at NAME, and that
+#				the resolver does within its cache's TTL
+#   e2e_check_until RC SECS	run `tlsactl check` until it exits RC; sets
+#				E2E_CHECK_RC, E2E_CHECK_LINE (0: seen, 1: not)
 #   e2e_rrset ADDR NAME		3 1 1 data at ADDR, hex only, sorted, one a line
 #   e2e_show ...		print a line for humans (demo), "# " prefixed
 #
@@ -334,6 +339,32 @@ e2e_bootstrap() {
 			fail "first install of $name: not settled (stage $(e2e_field "$name" stage): $(e2e_field "$name" last_message))"
 			tb_die "no first install: the rest of the test would prove nothing"
 		fi
+	done
+}
+
+e2e_only_record() {
+	local desc=$1 name=$2 key=$3 a
+	for a in "$TB_PRIMARY" "$TB_SECONDARY"; do
+		assert_eq "$desc: $a serves only $(printf %.8s "$key")'s record" "$key" "$(e2e_rrset "$a" "$name")"
+	done
+	# The resolver may still hold the previous RRset for its TTL.
+	if tb_wait_tlsa "$TB_RESOLVER" "$name" "3 1 1 $key" $((TB_TTL + 3)); then
+		pass "$desc: the resolver serves only $(printf %.8s "$key")'s record"
+	else
+		fail "$desc: the resolver serves only $(printf %.8s "$key")'s record"
+		printf '#   actual: %s\n' "$(tb_tlsa_at "$TB_RESOLVER" "$name" | tr '\n' ' ')"
+	fi
+}
+
+e2e_check_until() {
+	local want=$1 end
+	end=$(($(date +%s) + $2))
+	while :; do
+		E2E_CHECK_RC=0
+		E2E_CHECK_LINE=$("$TLSACTL" -c "$E2E_CONF" check 2>&1) || E2E_CHECK_RC=$?
+		[ "$E2E_CHECK_RC" = "$want" ] && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
 	done
 }
 

@@ -56,10 +56,8 @@ mon_stop a
 mon_stop b
 e2e_stage_watch_stop two
 
-for a in "$TB_PRIMARY" "$TB_SECONDARY" "$TB_RESOLVER"; do
-	assert_eq "$a: A's name holds only A's new record" "$A2" "$(e2e_rrset "$a" "$NA")"
-	assert_eq "$a: B's name holds only B's new record" "$B2" "$(e2e_rrset "$a" "$NB")"
-done
+e2e_only_record "A" "$NA" "$A2"
+e2e_only_record "B" "$NB" "$B2"
 assert_eq "port $PF_PORT serves A's new key" "$A2" "$(served_at "$PF_PORT")"
 assert_eq "port $PORT_B serves B's new key" "$B2" "$(served_at "$PORT_B")"
 e2e_status
