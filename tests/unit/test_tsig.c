@@ -191,8 +191,9 @@ test_parse_inline(void **state)
 		"key \"x\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; foo bar; };",
 		"key \"x\" { algorithm hmac-sha256; secret \"c2Vj\ncmV0\"; };",
 		"/* unterminated",
-		"key \"x\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };\n"
-		    "key \"X.\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };",
+		/* Two keys whose names differ only in case and a final dot. */
+		("key \"x\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };\n"
+		    "key \"X.\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };"),
 		"options { foo; ",
 		"}",
 		"key \"x\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };\noptions { ; x",
