@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "tlsad/error.h"
 #include "tlsad/util.h"
 
@@ -75,7 +77,11 @@ util_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	buf = NULL;
 	rc = 0;
 out:
-	free(buf);
+	/* Files read here may hold a private key: wipe what a failure drops. */
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
 	if (fd != -1)
 		close(fd);
 	return rc;
@@ -133,44 +139,54 @@ util_atomic_write(const char *path, const void *data, size_t len, mode_t mode,
     gid_t gid)
 {
 	char	tmp[PATH_MAX];
-	int	fd = -1, rc, n;
+	int	fd = -1, rc, n, renamed = 0;
 
+	tmp[0] = '\0';
 	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		tmp[0] = '\0';
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1)
-		return -errno;
+	if (fd == -1) {
+		tmp[0] = '\0';
+		rc = -errno;
+		goto out;
+	}
 	if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) == -1) {
 		rc = -errno;
-		goto fail;
+		goto out;
 	}
 	if (fchmod(fd, mode) == -1) {
 		rc = -errno;
-		goto fail;
+		goto out;
 	}
 	rc = util_write_all(fd, data, len);
 	if (rc != 0)
-		goto fail;
+		goto out;
 	if (fsync(fd) == -1) {
 		rc = -errno;
-		goto fail;
+		goto out;
 	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = -errno;
-		goto fail;
-	}
+	n = close(fd);
 	fd = -1;
+	if (n == -1) {
+		rc = -errno;
+		goto out;
+	}
 	if (rename(tmp, path) == -1) {
 		rc = -errno;
-		goto fail;
+		goto out;
 	}
-	return fsync_dir_of(path);
-fail:
+	renamed = 1;
+	rc = fsync_dir_of(path);
+out:
 	if (fd != -1)
 		close(fd);
-	unlink(tmp);
+	/* Before the rename the target is untouched: drop the temp file. */
+	if (!renamed && tmp[0] != '\0')
+		(void)unlink(tmp);
 	return rc;
 }
 
