@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2119,SC2120
 #
 # e2e_lib.sh -- what the end-to-end tests (t_e2e_*.sh) and tests/demo.sh
 # share: the DNS testbed (lib.sh), a real Postfix reading tlsad's deploy

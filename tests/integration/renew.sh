@@ -149,7 +149,8 @@ renew_lineage() {
 	) || exit 1
 	chmod 0600 "$a/privkey$n.pem"
 
-	# The leaf, signed by the intermediate.
+	# The leaf, signed by the intermediate.  A random serial, not a
+	# serial file: two renewals may run at once.
 	printf '[leaf]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:%s\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n' \
 	    "$name" >"$a/.leaf$n.cnf"
 	openssl req -new -key "$a/privkey$n.pem" -subj "/CN=$name" \
@@ -160,7 +161,7 @@ renew_lineage() {
 		printf -- '-----BEGIN CERTIFICATE-----\nthis is not base64 @@@\n' >"$a/cert$n.pem"
 	else
 		openssl x509 -req -in "$a/.req$n.csr" -CA "$ca/int.pem" \
-		    -CAkey "$ca/int.key" -CAcreateserial -days 20 \
+		    -CAkey "$ca/int.key" -set_serial "0x$(openssl rand -hex 12)" -days 20 \
 		    -extfile "$a/.leaf$n.cnf" -extensions leaf \
 		    -out "$a/cert$n.pem" 2>/dev/null || rn_die "openssl: cannot sign $name"
 	fi

@@ -161,6 +161,7 @@ assert_eq "status showed the renewal's stages in the machine's order" yes "$in_o
 for st in hold idle; do
 	assert_contains "status showed stage $st" " $first_idle " " $st "
 done
+# shellcheck disable=SC2086
 nst=$(printf '%s\n' $first_idle | grep -c -E '^(publish|propagate|hold|deploy|reload|probe|retire|confirm)$' || true)
 assert_ok "status showed at least 3 rollover stages ($nst)" [ "$nst" -ge 3 ]
 assert_eq "exit code while holding: 0" 0 "$(e2e_exits_in_stage main "$L" hold)"
