@@ -384,10 +384,18 @@ out:
 int
 deploy_restore(const char *path, char *why, size_t whylen)
 {
-	char		 prev[PATH_MAX], msg[512];
+	return deploy_restore_key(path, NULL, why, whylen);
+}
+
+int
+deploy_restore_key(const char *path, const uint8_t expect[32], char *why,
+    size_t whylen)
+{
+	char		 prev[PATH_MAX], msg[512], hex_p[65], hex_e[65];
 	char		*buf = NULL;
 	size_t		 len = 0;
 	struct stat	 st;
+	uint8_t		 spki[32];
 	int		 n, rc;
 
 	msg[0] = '\0';
@@ -407,6 +415,27 @@ deploy_restore(const char *path, char *why, size_t whylen)
 	if (rc != 0) {
 		say(msg, sizeof(msg), "cannot read %s: %s", prev,
 		    tlsad_strerror(rc));
+		goto out;
+	}
+	/*
+	 * Check before writing: a new smtpd reads the file as it starts, so
+	 * writing a wrong or broken file is serving it, reload or not.
+	 */
+	rc = deploy_pem_spki(buf, len, spki);
+	if (rc == 0)
+		rc = check_pair(buf, len, buf, len, 1);
+	if (rc != 0) {
+		say(msg, sizeof(msg), "refusing to restore %s from %s: %s", path,
+		    prev, tlsad_strerror(rc));
+		goto out;
+	}
+	if (expect != NULL && memcmp(spki, expect, sizeof(spki)) != 0) {
+		util_hex(spki, sizeof(spki), hex_p);
+		util_hex(expect, sizeof(spki), hex_e);
+		rc = TLSAD_EDEPLOY;
+		say(msg, sizeof(msg), "refusing to restore %s from %s: it holds "
+		    "key %.16s..., not the expected %.16s...", path, prev,
+		    hex_p, hex_e);
 		goto out;
 	}
 	rc = util_atomic_write(path, buf, len, st.st_mode & 0777, st.st_gid);

@@ -69,8 +69,21 @@ int	deploy_install(const char *path, const char *keypem, size_t keylen,
  * Put FILE.prev back as path, atomically, with its mode and group.
  * FILE.prev is kept (restoring twice is harmless).  -ENOENT when there is
  * no previous file (the first deploy): the caller decides what to do.
+ * A FILE.prev without a private key matching its certificate is refused
+ * and path left untouched (see deploy_restore_key()).
  */
 int	deploy_restore(const char *path, char *why, size_t whylen);
+
+/*
+ * deploy_restore(), checked before anything is written: FILE.prev must hold
+ * a private key that matches its first certificate (else the cert.h code,
+ * e.g. TLSAD_ECERT_KEYMISMATCH, TLSAD_ECERT_BADKEY), and, when expect is
+ * not NULL, that certificate's SPKI SHA-256 must be expect
+ * (TLSAD_EDEPLOY otherwise).  On any refusal path is untouched: a new smtpd
+ * reads the file as it starts, so writing a key is serving it.
+ */
+int	deploy_restore_key(const char *path, const uint8_t expect[32],
+	    char *why, size_t whylen);
 
 /*
  * What key does the deployed file hold?  spki gets the SHA-256 of the

@@ -259,6 +259,50 @@ test_restore_without_prev(void **state)
 	assert_holds(f->file, &f->a);
 }
 
+/* A restore checks FILE.prev before it writes anything. */
+static void
+test_restore_checks_prev(void **state)
+{
+	struct fixture	*f = *state;
+	char		 prev[PATH_MAX + 8], why[512], *mixed;
+	size_t		 len;
+
+	snprintf(prev, sizeof(prev), "%s.prev", f->file);
+	assert_int_equal(install(f, f->file, &f->a, &f->a, NULL, NULL, NULL,
+	    0), 0);
+	assert_int_equal(install(f, f->file, &f->b, &f->b, NULL, NULL, NULL,
+	    0), 0);
+	/* .prev holds a: asking for b's key is refused, b stays. */
+	why[0] = '\0';
+	assert_int_equal(deploy_restore_key(f->file, f->b.spki, why,
+	    sizeof(why)), TLSAD_EDEPLOY);
+	assert_non_null(strstr(why, "not the expected"));
+	assert_holds(f->file, &f->b);
+	assert_int_equal(deploy_restore_key(f->file, f->a.spki, why,
+	    sizeof(why)), 0);
+	assert_holds(f->file, &f->a);
+	/* A .prev whose key is not its certificate's is never written. */
+	assert_int_equal(install(f, f->file, &f->b, &f->b, NULL, NULL, NULL,
+	    0), 0);
+	len = f->b.keylen + f->a.certlen;
+	mixed = malloc(len);
+	assert_non_null(mixed);
+	memcpy(mixed, f->b.key, f->b.keylen);
+	memcpy(mixed + f->b.keylen, f->a.cert, f->a.certlen);
+	assert_int_equal(util_atomic_write(prev, mixed, len, 0600,
+	    (gid_t)-1), 0);
+	free(mixed);
+	assert_int_equal(deploy_restore(f->file, why, sizeof(why)),
+	    TLSAD_ECERT_KEYMISMATCH);
+	assert_non_null(strstr(why, "refusing to restore"));
+	assert_holds(f->file, &f->b);
+	/* Nor one without a key. */
+	assert_int_equal(util_atomic_write(prev, f->a.cert, f->a.certlen, 0600,
+	    (gid_t)-1), 0);
+	assert_int_not_equal(deploy_restore(f->file, why, sizeof(why)), 0);
+	assert_holds(f->file, &f->b);
+}
+
 static void
 test_group(void **state)
 {
@@ -428,6 +472,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prev_and_restore, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restore_without_prev,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_checks_prev,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_certbot_tree,
