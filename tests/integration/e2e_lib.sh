@@ -23,6 +23,8 @@
 # Functions:
 #   e2e_setup			start the DNS testbed, write Postfix's config,
 #				write the server: and key: clauses of E2E_CONF
+#				(E2E_QUIET: quiet-period, default 500ms;
+#				E2E_SERVER_EXTRA: more server: lines)
 #   e2e_conf_lineage NAME [PORT [DEPLOY [RELOAD [VERIFY]]]]
 #				append a lineage: clause.  Its TLSA name is
 #				_25._tcp.NAME. (so NAME must be in $TB_ZONE);
@@ -115,7 +117,7 @@ e2e_setup() {
 		printf '    hold-margin: 1s\n'
 		printf '    poll-min: 100ms\n'
 		printf '    poll-max: 500ms\n'
-		printf '    quiet-period: 500ms\n'
+		printf '    quiet-period: %s\n' "${E2E_QUIET:-500ms}"
 		printf '    retry-min: 1s\n'
 		printf '    retry-max: 2s\n'
 		printf '    propagation-timeout: 30s\n'
