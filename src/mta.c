@@ -284,6 +284,14 @@ mta_run(char *const argv[], unsigned timeout_ms, char **out, size_t *outlen,
 	}
 	rc = 0;
 out:
+	if (pid != -1 && !reaped) {
+		/* An error left the child running: do not leave it behind. */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		do {
+			w = waitpid(pid, &status, 0);
+		} while (w == -1 && errno == EINTR);
+	}
 	free(obuf);
 	if (pidfd != -1)
 		close(pidfd);
@@ -601,7 +609,7 @@ conn_open(struct conn *c, const struct conf_addr *addr, char *msg,
 	struct addrinfo	 hints, *ai = NULL;
 	socklen_t	 sl;
 	char		 port[8];
-	int		 rc, e, soerr = 0;
+	int		 rc, e, soerr = 0, connecting = 0;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -614,37 +622,38 @@ conn_open(struct conn *c, const struct conf_addr *addr, char *msg,
 		rc = TLSAD_EINVAL;
 		goto out;
 	}
+	/* From here on every failure is "cannot connect". */
+	connecting = 1;
 	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
 		rc = -errno;
-		goto fail;
+		goto out;
 	}
 	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS) {
-			soerr = errno;
 			rc = -errno;
-			goto fail;
+			goto out;
 		}
 		rc = wait_fd(c->fd, POLLOUT, c->deadline);
 		if (rc != 0)
-			goto fail;
+			goto out;
 		sl = sizeof(soerr);
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 			soerr = errno;
 		if (soerr != 0) {
 			rc = -soerr;
-			goto fail;
+			goto out;
 		}
 	}
 	rc = 0;
-	goto out;
-fail:
-	say(msg, msglen, "probe %s@%u: cannot connect: %s", addr->host,
-	    (unsigned)addr->port, rc == TLSAD_ETIMEOUT ? "timed out" :
-	    strerror(-rc));
-	rc = TLSAD_EPROBE_CONNECT;
 out:
+	if (rc != 0 && connecting) {
+		say(msg, msglen, "probe %s@%u: cannot connect: %s", addr->host,
+		    (unsigned)addr->port, rc == TLSAD_ETIMEOUT ? "timed out" :
+		    strerror(-rc));
+		rc = TLSAD_EPROBE_CONNECT;
+	}
 	if (ai != NULL)
 		freeaddrinfo(ai);
 	return rc;
@@ -655,20 +664,21 @@ static void
 ehlo_name(char *name, size_t size)
 {
 	size_t	i;
+	int	plain;
 
-	if (gethostname(name, size) == -1 || name[0] == '\0')
-		goto fallback;
+	plain = gethostname(name, size) == 0;
 	name[size - 1] = '\0';
-	for (i = 0; name[i] != '\0'; i++) {
+	if (name[0] == '\0')
+		plain = 0;
+	for (i = 0; plain && name[i] != '\0'; i++) {
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
 		    (name[i] >= 'A' && name[i] <= 'Z') ||
 		    (name[i] >= '0' && name[i] <= '9') ||
 		    name[i] == '-' || name[i] == '.'))
-			goto fallback;
+			plain = 0;
 	}
-	return;
-fallback:
-	snprintf(name, size, "localhost");
+	if (!plain)
+		snprintf(name, size, "localhost");
 }
 
 static const char *
@@ -820,7 +830,7 @@ probe(const struct conf_verify *v, const char *servername,
 	uint8_t			 spki[32];
 	size_t			 i, usable = 0;
 	long			 vr;
-	int			 rc, ret, depth, pipe_saved = 0;
+	int			 rc, ret, depth, pipe_saved = 0, tls_up = 0;
 
 	msg[0] = '\0';
 	hex_s[0] = '\0';
@@ -919,12 +929,14 @@ probe(const struct conf_verify *v, const char *servername,
 			goto out;
 		}
 	}
+	/* From here on, say goodbye before closing. */
+	tls_up = 1;
 	peer = SSL_get0_peer_certificate(c->ssl);
 	if (peer == NULL || x509_spki_sha256(peer, spki) != 0) {
 		rc = TLSAD_EPROBE_TLS;
 		say(msg, sizeof(msg), "probe %s@%u: no usable server "
 		    "certificate", v->addr.host, (unsigned)v->addr.port);
-		goto quit;
+		goto out;
 	}
 	if (served != NULL)
 		memcpy(served, spki, 32);
@@ -942,7 +954,7 @@ probe(const struct conf_verify *v, const char *servername,
 			    (unsigned)v->addr.port, hex_s, rrset->n,
 			    vr != X509_V_OK ? X509_verify_cert_error_string(vr)
 			    : "no record matched");
-			goto quit;
+			goto out;
 		}
 	}
 	if (expect != NULL && memcmp(expect, spki, 32) != 0) {
@@ -951,12 +963,12 @@ probe(const struct conf_verify *v, const char *servername,
 		say(msg, sizeof(msg), "probe %s@%u: serves key %.16s..., not "
 		    "the expected %.16s...", v->addr.host,
 		    (unsigned)v->addr.port, hex_s, hex_e);
-		goto quit;
+		goto out;
 	}
 	rc = 0;
-quit:
-	smtp_quit(c, v->mode == CONF_VERIFY_TLS);
 out:
+	if (tls_up)
+		smtp_quit(c, v->mode == CONF_VERIFY_TLS);
 	if (rc != 0) {
 		if (msg[0] == '\0')
 			say(msg, sizeof(msg), "probe %s@%u: %s", v->addr.host,
