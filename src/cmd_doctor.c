@@ -405,7 +405,10 @@ cmd_doctor(const struct cmd_env *env, int argc, char *argv[])
 	int		 ch, rc, status;
 
 	memset(&d, 0, sizeof(d));
-	while ((ch = getopt(argc, argv, "C:h")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "C:h");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'C':
 			d.confdir = optarg;
