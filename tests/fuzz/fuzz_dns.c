@@ -8,6 +8,10 @@
  * NUL-terminated names and negttl = min(ttl, minimum); the reply's code
  * agrees with its RCODE and TSIG error.  Nothing may crash, leak or read out
  * of bounds.
+ *
+ * ldns_wire2pkt (ldns 1.8.3) leaks the first TSIG RR of a message that has
+ * two (NLnetLabs/ldns issue 317): such inputs are skipped here, so that the
+ * leak checker keeps watching our code.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +49,38 @@ check_rr(const struct tlsa_rr *rr)
 	tlsa_rr_clear(&back);
 	ldns_rr_free(lrr);
 	free(s);
+}
+
+/*
+ * TSIG RRs in the additional section, read the way ldns_wire2pkt reads the
+ * message (ldns's own record reader, section by section, until an error).
+ */
+static int
+tsig_count(const uint8_t *p, size_t len)
+{
+	static const ldns_pkt_section	sect[4] = { LDNS_SECTION_QUESTION,
+	    LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
+	    LDNS_SECTION_ADDITIONAL };
+	ldns_rr				*rr;
+	size_t				 pos = 12, i, count;
+	int				 s, n = 0;
+
+	if (len < 12)
+		return 0;
+	for (s = 0; s < 4; s++) {
+		count = (size_t)p[4 + 2 * s] << 8 | p[5 + 2 * s];
+		for (i = 0; i < count; i++) {
+			rr = NULL;
+			if (ldns_wire2rr(&rr, p, len, &pos, sect[s]) !=
+			    LDNS_STATUS_OK)
+				return n;
+			if (sect[s] == LDNS_SECTION_ADDITIONAL &&
+			    ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG)
+				n++;
+			ldns_rr_free(rr);
+		}
+	}
+	return n;
 }
 
 static void
@@ -114,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ldns_rr_list	*qd;
 	char		*qname = NULL;
 
-	if (size > DNS_REPLY_MAX)
+	if (size > DNS_REPLY_MAX || tsig_count(data, size) > 1)
 		return 0;
 	if (ldns_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK)
 		return 0;
