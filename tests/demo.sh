@@ -190,4 +190,4 @@ printf '    %s s between the last observation of the old key and the first of th
 
 say "Tearing down (every server is stopped by pid)"
 printf 'demo took %d s\n' "$(($(date +%s) - t_start))"
-tb_done
+e2e_done

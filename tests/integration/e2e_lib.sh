@@ -71,6 +71,9 @@
 #				the resolver does within its cache's TTL
 #   e2e_check_until RC SECS	run `tlsactl check` until it exits RC; sets
 #				E2E_CHECK_RC, E2E_CHECK_LINE (0: seen, 1: not)
+#   e2e_done			tb_done, after asserting that no tlsad or
+#				tlsactl run printed a sanitizer report (ASan,
+#				UBSan, LSan builds: -DTLSAD_SANITIZE=ON)
 #   e2e_rrset ADDR NAME		3 1 1 data at ADDR, hex only, sorted, one a line
 #   e2e_show ...		print a line for humans (demo), "# " prefixed
 #
@@ -185,7 +188,7 @@ e2e_tlsad_log() { cat "$TB_DIR"/tlsad-*.out 2>/dev/null || true; }
 
 e2e_status() {
 	E2E_RC=0
-	E2E_JSON=$("$TLSACTL" -c "$E2E_CONF" status --json "$@" 2>"$TB_DIR/status.err") || E2E_RC=$?
+	E2E_JSON=$("$TLSACTL" -c "$E2E_CONF" status --json "$@" 2>>"$TB_DIR/status.err") || E2E_RC=$?
 }
 
 E2E_PY='
@@ -372,6 +375,19 @@ e2e_check_until() {
 
 e2e_rrset() {
 	tb_tlsa_at "$1" "$2" | awk '$1 == 3 && $2 == 1 && $3 == 1 { print $4 }' | sort
+}
+
+e2e_done() {
+	local f hits=""
+	for f in "$TB_DIR"/tlsad-*.out "$TB_DIR"/status.err; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			hits="$hits $(basename "$f")"
+			grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -n 30 | sed 's/^/#   /'
+		fi
+	done
+	assert_eq "no sanitizer report from tlsad or tlsactl" "" "$hits"
+	tb_done
 }
 
 e2e_show() { printf '# %s\n' "$*"; }

@@ -82,4 +82,4 @@ seq=$(awk '$1 == "SERVED" { print $3 }' "$(mon_log main)" | tr '\n' ' ')
 printf '# served in turn: %s\n' "$seq"
 assert_contains "monitor: the old key was served again after the new one (rollback)" \
     "$seq" "$K2 $K1 "
-tb_done
+e2e_done

@@ -84,4 +84,4 @@ assert_eq "after the fix: status exit 0" 0 "$E2E_RC"
 sleep 1
 mon_stop main
 mon_check main 10
-tb_done
+e2e_done

@@ -203,4 +203,4 @@ assert_not_contains "tlsad never refused its own state file" "$(e2e_tlsad_log)" 
 MON_ALLOW_NODANE=0 mon_check main 20
 nkeys=$(mon_served_keys main | wc -l)
 assert_ok "monitor: saw every key served in turn ($nkeys >= 6)" [ "$nkeys" -ge 6 ]
-tb_done
+e2e_done

@@ -65,4 +65,4 @@ assert_not_contains "version 2 was never deployed" "$(e2e_tlsad_log)" "deployed 
 sleep 1
 mon_stop main
 mon_check main 10
-tb_done
+e2e_done

@@ -87,4 +87,4 @@ assert_contains "tlsactl rollover with a daemon running: says why" "$out" "tlsad
 sleep 1
 mon_stop main
 mon_check main 10
-tb_done
+e2e_done

@@ -80,4 +80,4 @@ gap=$(awk -v a="$first_b1" -v b="$t_pub" 'BEGIN { printf "%.1f", a - b / 1e9 }')
 printf '# B: new key first served %s s after the publish\n' "$gap"
 assert_ok "B: the new key was not served before the hold after the publish ($gap s >= $((TB_TTL + 1)) s)" \
     awk -v g="$gap" -v h="$((TB_TTL + 1))" 'BEGIN { exit !(g >= h) }'
-tb_done
+e2e_done

@@ -77,4 +77,4 @@ assert_contains "tlsad deployed version 2" "$log" "deployed archive version 2"
 
 mon_check main 3
 assert_ok "monitor: saw the key served" [ "$(mon_obs_of main "$K1")" -ge 3 ]
-tb_done
+e2e_done

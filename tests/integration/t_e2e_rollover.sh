@@ -181,4 +181,4 @@ assert_ok "monitor: at least 3 observations of the new key" [ "$(mon_obs_of main
 
 log=$(e2e_tlsad_log)
 assert_contains "tlsad logged the deploy of version 2" "$log" "deployed archive version 2"
-tb_done
+e2e_done

@@ -84,4 +84,4 @@ mon_check main 10
 keys=$(mon_served_keys main | tr '\n' ' ')
 printf '# served in turn: %s\n' "$keys"
 assert_not_contains "monitor: version 2's key was never served" "$keys" "$K2"
-tb_done
+e2e_done

@@ -75,4 +75,4 @@ mon_check a 5
 mon_check b 5
 assert_eq "monitor a: old key then new key" "$A1 $A2" "$(mon_served_keys a | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "monitor b: old key then new key" "$B1 $B2" "$(mon_served_keys b | tr '\n' ' ' | sed 's/ $//')"
-tb_done
+e2e_done
