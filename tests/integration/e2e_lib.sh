@@ -54,8 +54,9 @@
 #				deployed (file and state) and published == KEY
 #   e2e_stage_watch_start TAG	poll `tlsactl status --json` (every ~0.1 s) and
 #				log every change to $TB_DIR/stages-TAG.log:
-#				"t LINEAGE STAGE RC STATUS [| LINEAGE ...]",
-#				RC the exit code of tlsactl status
+#				"t LINEAGE STAGE RC STATUS [PROBLEMS] [| LINEAGE ...]",
+#				RC the exit code of tlsactl status, PROBLEMS
+#				the JSON problems array when STATUS is not ok
 #   e2e_stages_seen TAG LINEAGE	the stages seen, in order, repeats collapsed
 #   e2e_exits_in_stage TAG LINEAGE STAGE	exit codes seen in STAGE
 #   e2e_stage_watch_stop TAG
@@ -269,8 +270,10 @@ e2e_stage_loop() {
 		line=$(printf '%s\n' "$out" | awk -v rc="$rc" '
 		/^      "name": / { n = $2; gsub(/[",]/, "", n) }
 		/^      "status": / { s = $2; gsub(/[",]/, "", s) }
+		/^      "problems": / { pr = $0; sub(/^ *"problems": /, "", pr); sub(/,$/, "", pr) }
 		/^      "stage": / { g = $2; gsub(/[",]/, "", g); if (g == "null") g = "-"
-			printf "%s%s %s %s %s", (k++ ? " | " : ""), n, g, rc, s }
+			printf "%s%s %s %s %s", (k++ ? " | " : ""), n, g, rc, s
+			if (s != "ok") printf " %s", pr }
 		END { if (!k) printf "<no lineage> rc %s", rc; print "" }')
 		if [ "$line" != "$last" ]; then
 			printf '%s %s\n' "$(mon_now)" "$line" >>"$log"
@@ -318,7 +321,10 @@ e2e_first_cert() {
 	fi
 	# An admin waits for the hold publish printed; here: until the
 	# validating resolver's cache (which may hold the negative answer
-	# for its TTL) serves the record.
+	# for its TTL) serves the record.  E2E_NO_PUBLISH_WAIT=1 skips the
+	# wait: tlsad's first install then deploys while caches may still
+	# deny any TLSA RRset (the monitor logs NODANE).
+	[ "${E2E_NO_PUBLISH_WAIT:-0}" = 1 ] && { rn_spki "$E2E_LIVE/$name/cert.pem"; return 0; }
 	tb_wait_tlsa "$TB_RESOLVER" "$(e2e_tlsa_name "$name")" \
 	    "3 1 1 $(rn_spki "$E2E_LIVE/$name/cert.pem")" 15 ||
 	    tb_die "the resolver does not serve $name's first record"
