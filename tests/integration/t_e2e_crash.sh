@@ -191,6 +191,16 @@ else
 fi
 converge "confirm"
 
+# --- 6: down (SIGTERM) while certbot renews; started later -----------------------
+
+e2e_stop_tlsad
+renew
+sleep 1
+e2e_status
+assert_eq "down: status from the files still works, warns (exit 1)" 1 "$E2E_RC"
+assert_contains "down: the renewal is not rolled out" "$(e2e_field "$L" problems)" "not rolled out"
+converge "down during the renewal"
+
 sleep 1
 mon_stop main
 e2e_stage_watch_stop crash
@@ -202,5 +212,5 @@ assert_not_contains "no status exit 2 during the whole run" \
 assert_not_contains "tlsad never refused its own state file" "$(e2e_tlsad_log)" "state file"
 MON_ALLOW_NODANE=0 mon_check main 20
 nkeys=$(mon_served_keys main | wc -l)
-assert_ok "monitor: saw every key served in turn ($nkeys >= 6)" [ "$nkeys" -ge 6 ]
+assert_ok "monitor: saw every key served in turn ($nkeys >= 7)" [ "$nkeys" -ge 7 ]
 e2e_done
