@@ -421,14 +421,23 @@ skip_stmt(struct lexer *lx, int line, char *why, size_t whylen)
 static int
 valid_name(const char *p, size_t len)
 {
-	size_t	i;
+	size_t	i, label = 0;
 
 	if (len == 0 || len > TSIG_NAME_MAX - 1)
 		return 0;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_' &&
-		    p[i] != '.')
+	/* A domain name: labels of 1 to 63 bytes; only the root dot may end it. */
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
 			return 0;
+		if (++label > 63)
+			return 0;
+	}
 	return 1;
 }
 

@@ -141,7 +141,11 @@ void	cert_key_free(struct cert_key *key);
 /* The key, borrowed, for OpenSSL (SSL_CTX_use_PrivateKey). */
 EVP_PKEY *cert_key_pkey(const struct cert_key *key);
 
-/* 0 if key is the private half of the leaf's key, else TLSAD_ECERT_KEYMISMATCH. */
+/*
+ * 0 if key is the private half of the leaf's key, TLSAD_ECERT_KEYMISMATCH
+ * if not, TLSAD_ECERT_UNSUPPORTED when OpenSSL cannot decode the leaf's
+ * public key (a lazily loaded chain whose framing alone was checked).
+ */
 int	cert_key_matches(const struct cert_chain *chain,
 	    const struct cert_key *key);
 

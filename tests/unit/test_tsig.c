@@ -244,6 +244,37 @@ test_size_cap(void **state)
 	free(big);
 }
 
+/* Key names are domain names: no empty label, no label over 63 bytes. */
+static void
+test_bad_key_names(void **state)
+{
+	static const char *const bad[] = { "k..", "a..b", ".lead", "..",
+	    "k.example..",
+	    "a234567890123456789012345678901234567890123456789012345678901234" };
+	static const char *const good[] = { "k", "k.", "tlsad-mx.example.",
+	    "a23456789012345678901234567890123456789012345678901234567890123" };
+	struct tsig_key	*k = NULL;
+	char		 text[512], why[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "key \"%s\" { algorithm "
+		    "hmac-sha256; secret \"YWJj\"; };\n", bad[i]);
+		assert_int_equal(tsig_parse(text, strlen(text), NULL, &k, why,
+		    sizeof(why)), TLSAD_ETSIG_KEYFILE);
+		assert_null(k);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "key \"%s\" { algorithm "
+		    "hmac-sha256; secret \"YWJj\"; };\n", good[i]);
+		assert_int_equal(tsig_parse(text, strlen(text), NULL, &k, why,
+		    sizeof(why)), 0);
+		tsig_key_free(k);
+		k = NULL;
+	}
+}
+
 static void
 test_permissions(void **state)
 {
@@ -282,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_parse_inline),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_permissions),
+		cmocka_unit_test(test_bad_key_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
