@@ -165,6 +165,12 @@ done
 nst=$(printf '%s\n' $first_idle | grep -c -E '^(publish|propagate|hold|deploy|reload|probe|retire|confirm)$' || true)
 assert_ok "status showed at least 3 rollover stages ($nst)" [ "$nst" -ge 3 ]
 assert_eq "exit code while holding: 0" 0 "$(e2e_exits_in_stage main "$L" hold)"
+# While certbot swaps the links and during the quiet period: idle, with
+# "mid-renewal" / "renewal not rolled out yet" warnings (exit 1).
+assert_eq "exit codes while idle: 0 (up to date) and 1 (renewal pending)" "0 1" \
+    "$(e2e_exits_in_stage main "$L" idle)"
+assert_contains "status warned of the pending renewal" "$(cat "$TB_DIR/stages-main.log")" \
+    "renewal not rolled out yet"
 assert_not_contains "no status exit 2 during the whole run" \
     "$(awk '{ print $4 }' "$TB_DIR/stages-main.log" | sort -u | tr '\n' ' ')" 2
 
