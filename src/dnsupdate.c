@@ -540,6 +540,18 @@ dnsupdate_apply(const char *zone, const struct tsig_key *key,
 			goto out;
 		ldns_pkt_free(pkt);
 		pkt = NULL;
+		/*
+		 * The caller's safety checks were made on its own read: if the
+		 * RRset moved since, they say nothing about this write.
+		 */
+		if (c->expect != NULL && !tlsa_rrset_equal(&cur[i], c->expect)) {
+			rc = TLSAD_EDNS_NXRRSET;
+			snprintf(res->msg, sizeof(res->msg), "the TLSA RRset at %s "
+			    "changed since it was checked (%zu records now, %zu "
+			    "then): someone else is changing it; nothing sent",
+			    c->owner, cur[i].n, c->expect->n);
+			goto out;
+		}
 
 		for (j = 0; c->add != NULL && j < c->add->n; j++) {
 			if (c->del != NULL && tlsa_rrset_contains(c->del, &c->add->rr[j])) {

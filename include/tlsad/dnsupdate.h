@@ -33,6 +33,14 @@ struct dnsupdate_change {
 	const char			*owner;	/* absolute TLSA owner name, in the zone */
 	const struct tlsa_rrset		*add;	/* records that must be present; NULL: none */
 	const struct tlsa_rrset		*del;	/* records that must be absent; NULL: none */
+	/*
+	 * The RRset as the caller read it and checked it (RFC 7671 section 8,
+	 * not empty), or NULL.  When set, dnsupdate_apply's own fresh read
+	 * must be the same set, or nothing is sent: the check would have been
+	 * made on the wrong RRset.  Callers that fill this struct field by
+	 * field must zero it first.
+	 */
+	const struct tlsa_rrset		*expect;
 };
 
 /*
@@ -81,7 +89,9 @@ struct dnsupdate_result {
  * (add = wanted-and-absent, delete = unwanted-and-present), pin each
  * touched RRset with a prerequisite built from that read, and send the one
  * UPDATE for zone.  A no-op sends nothing and returns 0.  owner names
- * outside zone give TLSAD_EDNS_NOTZONE before anything is sent.
+ * outside zone give TLSAD_EDNS_NOTZONE before anything is sent.  A change
+ * whose expect differs from the fresh read gives TLSAD_EDNS_NXRRSET (the
+ * RRset changed under us) before anything is sent.
  * Returns 0 or a code from error.h; res (required) says what happened.
  */
 int	dnsupdate_apply(const char *zone, const struct tsig_key *key,

@@ -131,6 +131,7 @@ main(int argc, char *argv[])
 
 	log_init("dnsupdate-tool", LOG_LEVEL_DEBUG);
 	memset(&opts, 0, sizeof(opts));
+	memset(ch, 0, sizeof(ch));
 	if (argc < 2)
 		usage();
 	cmd = argv[1];

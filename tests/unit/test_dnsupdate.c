@@ -428,6 +428,123 @@ run_against_fake(enum fake_mode mode, struct dnsupdate_result *res)
 	return rc;
 }
 
+/*
+ * A UDP server that answers every query with an authoritative reply holding
+ * one TLSA 3 1 1 record of bytes b at _25._tcp.mx.z.example. (until killed).
+ */
+static void
+fake_tlsa_server(int fd, uint8_t b)
+{
+	struct sockaddr_storage	 from;
+	socklen_t		 flen;
+	ldns_pkt		*q;
+	ldns_rr			*rr;
+	uint8_t			 buf[4096], *wire;
+	char			 text[256];
+	size_t			 wlen, len;
+	ssize_t			 n;
+	int			 i;
+
+	len = (size_t)snprintf(text, sizeof(text),
+	    "_25._tcp.mx.z.example. 300 IN TLSA 3 1 1 ");
+	for (i = 0; i < 32; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%02x", b);
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		    &flen);
+		if (n <= 0)
+			_exit(1);
+		q = NULL;
+		rr = NULL;
+		wire = NULL;
+		if (ldns_wire2pkt(&q, buf, (size_t)n) != LDNS_STATUS_OK ||
+		    ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) !=
+		    LDNS_STATUS_OK)
+			_exit(1);
+		ldns_pkt_set_qr(q, true);
+		ldns_pkt_set_aa(q, true);
+		ldns_pkt_set_rcode(q, LDNS_RCODE_NOERROR);
+		ldns_pkt_push_rr(q, LDNS_SECTION_ANSWER, rr);
+		if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK)
+			_exit(1);
+		(void)sendto(fd, wire, wlen, 0, (struct sockaddr *)&from, flen);
+		free(wire);
+		ldns_pkt_free(q);
+	}
+}
+
+/* A change checked on another RRset than the primary serves is not sent. */
+static void
+test_apply_expect(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct tsig_key		*k = key_from(KEYTEXT);
+	struct dnsupdate_opts	 opts;
+	struct dnsupdate_result	 res[3];
+	struct dnsupdate_change	 ch;
+	struct tlsa_rrset	 served, other;
+	struct tlsa_rr		 r;
+	pid_t			 pid;
+	int			 fd, st, rc[3];
+
+	(void)state;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		fake_tlsa_server(fd, 0x22);
+	close(fd);
+
+	tlsa_rrset_init(&served);
+	tlsa_rrset_init(&other);
+	rr_fill(&r, 0x22);
+	assert_int_equal(tlsa_rrset_add(&served, &r), 0);
+	tlsa_rr_clear(&r);
+	rr_fill(&r, 0x11);
+	assert_int_equal(tlsa_rrset_add(&other, &r), 0);
+	tlsa_rr_clear(&r);
+	memset(&opts, 0, sizeof(opts));
+	opts.server = "127.0.0.1";
+	opts.port = ntohs(sin.sin_port);
+	opts.timeout_ms = 1000;
+	opts.quiet = 1;
+	memset(&ch, 0, sizeof(ch));
+	ch.owner = "_25._tcp.mx.z.example.";
+	ch.add = &served;	/* present already: a no-op once the read is trusted */
+
+	/* Checked on {0x11}, the primary serves {0x22}: refused, nothing sent. */
+	ch.expect = &other;
+	rc[0] = dnsupdate_apply("z.example.", k, &ch, 1, &opts, &res[0]);
+	/* Checked on the set served: on to the diff (nothing to change). */
+	ch.expect = &served;
+	rc[1] = dnsupdate_apply("z.example.", k, &ch, 1, &opts, &res[1]);
+	/* No expectation: as before. */
+	ch.expect = NULL;
+	rc[2] = dnsupdate_apply("z.example.", k, &ch, 1, &opts, &res[2]);
+	/* Stop the server before any assertion can leave it running. */
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	tlsa_rrset_clear(&served);
+	tlsa_rrset_clear(&other);
+	tsig_key_free(k);
+
+	assert_int_equal(rc[0], TLSAD_EDNS_NXRRSET);
+	assert_int_equal(res[0].sent, 0);
+	assert_non_null(strstr(res[0].msg, "changed since it was checked"));
+	assert_int_equal(rc[1], 0);
+	assert_int_equal(res[1].sent, 0);
+	assert_non_null(strstr(res[1].msg, "nothing to change"));
+	assert_int_equal(rc[2], 0);
+}
+
 static void
 test_reply_tsig(void **state)
 {
@@ -480,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_reply_tsig),
+		cmocka_unit_test(test_apply_expect),
 		cmocka_unit_test(test_transport_errors),
 	};
 
