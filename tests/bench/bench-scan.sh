@@ -194,76 +194,87 @@ log = open(logf, "w")
 t0 = time.monotonic()
 p = subprocess.Popen([tlsad, "-c", conf], env=env, stderr=log,
                      stdout=log, preexec_fn=limit)
-ready = done = None
-s.settimeout(1.0)
-want = "STATUS=watching %d lineage%s: " % (count, "" if count == 1 else "s")
-while done is None:
-    if time.monotonic() - t0 > 600 or p.poll() is not None:
-        print("FAIL no 'all up to date' (exit %s)" % p.poll())
-        sys.exit(1)
-    try:
-        m = s.recv(4096).decode(errors="replace")
-    except socket.timeout:
-        continue
-    t = time.monotonic() - t0
-    if ready is None and "READY=1" in m.split("\n"):
-        ready = t
-    for line in m.split("\n"):
-        if line.startswith(want):
-            done = t
-            status = line
-def proc():
-    st = {}
-    with open("/proc/%d/status" % p.pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            st[k] = v.strip()
-    with open("/proc/%d/stat" % p.pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tck = os.sysconf("SC_CLK_TCK")
-    st["cpu"] = (int(fields[11]) + int(fields[12])) / tck
-    return st
-def ctxt():
-    n = 0
-    for t in os.listdir("/proc/%d/task" % p.pid):
-        with open("/proc/%d/task/%s/status" % (p.pid, t)) as f:
+def main():
+    global status
+    ready = done = None
+    s.settimeout(1.0)
+    want = "STATUS=watching %d lineage%s: " % (count, "" if count == 1 else "s")
+    while done is None:
+        if time.monotonic() - t0 > 600 or p.poll() is not None:
+            print("FAIL no 'all up to date' (exit %s)" % p.poll())
+            sys.exit(1)
+        try:
+            m = s.recv(4096).decode(errors="replace")
+        except socket.timeout:
+            continue
+        t = time.monotonic() - t0
+        if ready is None and "READY=1" in m.split("\n"):
+            ready = t
+        for line in m.split("\n"):
+            if line.startswith(want):
+                done = t
+                status = line
+    def proc():
+        st = {}
+        with open("/proc/%d/status" % p.pid) as f:
             for line in f:
-                if line.startswith(("voluntary_ctxt_switches",
-                                    "nonvoluntary_ctxt_switches")):
-                    n += int(line.split()[1])
-    return n
-st = proc()
-fds = len(os.listdir("/proc/%d/fd" % p.pid))
-c0 = ctxt()
-time.sleep(idle_secs)
-c1 = ctxt()
-# Every lineage idle and fine, as the daemon reports it (and what that costs).
-tctl = os.path.join(os.path.dirname(tlsad), "tlsactl")
-tq = time.monotonic()
-q = subprocess.run([tctl, "-c", conf, "status", "--json"],
-                   capture_output=True, text=True)
-tq = time.monotonic() - tq
-import json
+                k, _, v = line.partition(":")
+                st[k] = v.strip()
+        with open("/proc/%d/stat" % p.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tck = os.sysconf("SC_CLK_TCK")
+        st["cpu"] = (int(fields[11]) + int(fields[12])) / tck
+        return st
+    def ctxt():
+        n = 0
+        for t in os.listdir("/proc/%d/task" % p.pid):
+            with open("/proc/%d/task/%s/status" % (p.pid, t)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        n += int(line.split()[1])
+        return n
+    st = proc()
+    fds = len(os.listdir("/proc/%d/fd" % p.pid))
+    c0 = ctxt()
+    time.sleep(idle_secs)
+    c1 = ctxt()
+    # Every lineage idle and fine, as the daemon reports it (and what that costs).
+    tctl = os.path.join(os.path.dirname(tlsad), "tlsactl")
+    tq = time.monotonic()
+    q = subprocess.run([tctl, "-c", conf, "status", "--json"],
+                       capture_output=True, text=True)
+    tq = time.monotonic() - tq
+    import json
+    try:
+        ls = json.loads(q.stdout).get("lineages", [])
+    except ValueError:
+        ls = []
+    idle = sum(1 for x in ls if x.get("stage") == "idle" and x.get("status") == "ok")
+    if idle != count:
+        print("FAIL %d of %d lineages idle and ok (status exit %d): %s" %
+              (idle, count, q.returncode, (q.stderr or q.stdout)[:500]))
+        p.terminate()
+        p.wait()
+        sys.exit(1)
+    ts = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=60)
+    stop = time.monotonic() - ts
+    print("OK ready=%.3f done=%.3f rss_kib=%s hwm_kib=%s threads=%s cpu=%.2f "
+          "fds=%d wakeups=%d status_s=%.3f idle_ok=%d stop=%.3f rc=%d status=%s" % (
+          ready if ready is not None else -1, done,
+          st["VmRSS"].split()[0], st["VmHWM"].split()[0], st["Threads"],
+          st["cpu"], fds, c1 - c0, tq, idle, stop, rc, status.replace(" ", "_")))
+
+status = ""
 try:
-    ls = json.loads(q.stdout).get("lineages", [])
-except ValueError:
-    ls = []
-idle = sum(1 for x in ls if x.get("stage") == "idle" and x.get("status") == "ok")
-if idle != count:
-    print("FAIL %d of %d lineages idle and ok (status exit %d): %s" %
-          (idle, count, q.returncode, (q.stderr or q.stdout)[:500]))
-    p.terminate()
-    p.wait()
-    sys.exit(1)
-ts = time.monotonic()
-p.send_signal(signal.SIGTERM)
-rc = p.wait(timeout=60)
-stop = time.monotonic() - ts
-print("OK ready=%.3f done=%.3f rss_kib=%s hwm_kib=%s threads=%s cpu=%.2f "
-      "fds=%d wakeups=%d status_s=%.3f idle_ok=%d stop=%.3f rc=%d status=%s" % (
-      ready if ready is not None else -1, done,
-      st["VmRSS"].split()[0], st["VmHWM"].split()[0], st["Threads"],
-      st["cpu"], fds, c1 - c0, tq, idle, stop, rc, status.replace(" ", "_")))
+    main()
+finally:
+    # Whatever happened, leave no daemon behind.
+    if p.poll() is None:
+        p.kill()
+        p.wait()
 PY
 
 lines=""
