@@ -50,7 +50,10 @@ main(int argc, char *argv[])
 	int		ch;
 
 	log_init("tlsactl", LOG_LEVEL_INFO);
-	while ((ch = getopt(argc, argv, "+c:hvV")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "+c:hvV");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'c':
 			env.conf_path = optarg;
