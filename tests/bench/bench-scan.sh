@@ -42,14 +42,37 @@
 # the CPU time of the process from /proc, then counts the daemon's
 # voluntary context switches over IDLE_SECS, then stops it with SIGTERM and
 # times the stop.
+#
+# VERIFY=1 (root: it starts the DNS testbed of tests/integration/lib.sh):
+# the lineages are mxNNNN.dane.example in the testbed's signed zone, their
+# records are published first (nsupdate, 100 per UPDATE), the config points
+# at the testbed (resolver, trust anchor, TSIG key, update-server), and
+# after the idle window the driver also sends SIGHUP, which makes the
+# daemon check every idle lineage against the DNS (as the hourly rescan
+# does), and times it until "all up to date" again.  The queries that the
+# two named instances log are counted during start-up (expected: none) and
+# during that check.  COUNT defaults to 100 in this mode; DIR to a
+# directory inside the testbed's.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TLSAD_BUILD:=$here/../../build}"
+COUNT_SET=${COUNT:-}
 COUNT=${COUNT:-1000}
 KEYS=${KEYS:-16}
 RUNS=${RUNS:-5}
 IDLE_SECS=${IDLE_SECS:-10}
-D=${1:-/tmp/bench-scan}
+VERIFY=${VERIFY:-}
+SUFFIX=bench.example
+if [ -n "$VERIFY" ]; then
+	COUNT=${COUNT_SET:-100}
+	# shellcheck source=../integration/lib.sh
+	. "$here/../integration/lib.sh"
+	tb_start_dns
+	SUFFIX=${TB_ZONE%.}
+	D=${1:-$TB_DIR/scan}
+else
+	D=${1:-/tmp/bench-scan}
+fi
 TLSAD=$TLSAD_BUILD/tlsad
 
 die() { printf 'bench-scan: %s\n' "$*" >&2; exit 1; }
@@ -57,7 +80,7 @@ die() { printf 'bench-scan: %s\n' "$*" >&2; exit 1; }
 command -v openssl >/dev/null || die "openssl not found"
 command -v python3 >/dev/null || die "python3 not found"
 
-name_of() { printf 'mx%04d.bench.example' "$1"; }
+name_of() { printf 'mx%04d.%s' "$1" "$SUFFIX"; }
 
 generate() {
 	local i k n t0 ca=$D/ca
@@ -91,9 +114,9 @@ generate() {
 	# One openssl process per certificate, two at a time.
 	# shellcheck disable=SC2016
 	seq 1 "$COUNT" | xargs -P 2 -n 50 bash -c '
-		D=$1; KEYS=$2; shift 2
+		D=$1; KEYS=$2; SUFFIX=$3; shift 3
 		for i; do
-			n=$(printf "mx%04d.bench.example" "$i")
+			n=$(printf "mx%04d.%s" "$i" "$SUFFIX")
 			k=$((i % KEYS))
 			a=$D/le/archive/$n
 			mkdir -p "$a"
@@ -102,7 +125,7 @@ generate() {
 			    -set_serial "$((100000 + i))" -days 60 \
 			    -extfile "$D/ca/leaf.cnf" -extensions leaf \
 			    -out "$a/cert1.pem" 2>/dev/null || exit 255
-		done' _ "$D" "$KEYS" || die "openssl failed to make a certificate"
+		done' _ "$D" "$KEYS" "$SUFFIX" || die "openssl failed to make a certificate"
 	{
 		printf 'server:\n'
 		printf '    live-dir: %s\n' "$D/le/live"
@@ -110,6 +133,15 @@ generate() {
 		printf '    deploy-dir: %s\n' "$D/deploy"
 		printf '    control-socket: %s\n' "$D/tlsad.sock"
 		printf '    log-level: info\n'
+		if [ -n "$VERIFY" ]; then
+			printf '    trust-anchor-file: %s\n' "$TB_ANCHOR"
+			printf '    resolver: %s@%s\n' "$TB_RESOLVER" "$TB_PORT"
+			printf '    dns-port: %s\n' "$TB_PORT"
+			printf '    dns-timeout: 2s\n'
+			printf '    poll-min: 100ms\n'
+			printf '    poll-max: 500ms\n'
+			printf 'key:\n    file: %s\n' "$TB_KEYFILE"
+		fi
 	} >"$D/tlsad.conf"
 	for i in $(seq 1 "$COUNT"); do
 		n=$(name_of "$i")
@@ -158,7 +190,12 @@ EOF
 			printf '    deploy-file: %s\n' "$D/deploy/$n.pem"
 			printf '    reload: /bin/true\n'
 			printf '    verify: 127.0.0.1@10025 starttls\n'
+			[ -z "$VERIFY" ] ||
+			    printf '    update-server: %s@%s\n' "$TB_PRIMARY" "$TB_PORT"
 		} >>"$D/tlsad.conf"
+		[ -z "$VERIFY" ] ||
+		    printf 'update add _25._tcp.%s. %s TLSA 3 1 1 %s\n' "$n" \
+			"${TB_TTL:-3}" "$spki" >>"$D/records"
 	done
 	printf '%s\n' "$COUNT" >"$D/count"
 	printf '# generated %s lineages (%s keys) in %s s\n' "$COUNT" "$KEYS" \
@@ -168,11 +205,23 @@ EOF
 if [ ! -f "$D/count" ] || [ "$(cat "$D/count")" != "$COUNT" ]; then
 	generate
 fi
+if [ -n "$VERIFY" ]; then
+	# Publish every lineage's record, 100 per UPDATE.
+	split -l 100 "$D/records" "$D/records."
+	for f in "$D"/records.*; do
+		tb_nsupdate "$(cat "$f")" || die "nsupdate of $f failed"
+	done
+	last=$(name_of "$COUNT")
+	tb_wait_tlsa "$TB_SECONDARY" "_25._tcp.$last." \
+	    "$(awk -v n="_25._tcp.$last." '$3 == n { print $6, $7, $8, $9 }' "$D/records")" 20 ||
+	    die "the secondary does not serve the last record"
+	export BENCH_QUERY_LOGS="$TB_QUERY_LOG:$TB_SECONDARY_QUERY_LOG"
+fi
 "$TLSAD" -n -c "$D/tlsad.conf" || die "tlsad -n refuses $D/tlsad.conf"
 
 cat >"$D/drive.py" <<'PY'
 # Start tlsad under a fake NOTIFY_SOCKET and time its sd_notify messages.
-import os, signal, socket, subprocess, sys, time
+import json, os, signal, socket, subprocess, sys, time
 
 tlsad, conf, count, idle_secs, nofile, logf = sys.argv[1:7]
 count, idle_secs = int(count), float(idle_secs)
@@ -190,6 +239,16 @@ def limit():
     if nofile:
         import resource
         resource.setrlimit(resource.RLIMIT_NOFILE, (int(nofile), int(nofile)))
+def queries():
+    n = 0
+    for f in filter(None, os.environ.get("BENCH_QUERY_LOGS", "").split(":")):
+        try:
+            with open(f, errors="replace") as fh:
+                n += sum(1 for l in fh if "query:" in l)
+        except FileNotFoundError:
+            pass
+    return n
+q0 = queries()
 log = open(logf, "w")
 t0 = time.monotonic()
 p = subprocess.Popen([tlsad, "-c", conf], env=env, stderr=log,
@@ -245,7 +304,6 @@ def main():
     q = subprocess.run([tctl, "-c", conf, "status", "--json"],
                        capture_output=True, text=True)
     tq = time.monotonic() - tq
-    import json
     try:
         ls = json.loads(q.stdout).get("lineages", [])
     except ValueError:
@@ -257,6 +315,45 @@ def main():
         p.terminate()
         p.wait()
         sys.exit(1)
+    hup = ""
+    if os.environ.get("BENCH_QUERY_LOGS"):
+        # named writes its query log asynchronously: let it settle.
+        time.sleep(1)
+        q1 = queries()
+        th = time.monotonic()
+        c_h0 = proc()["cpu"]
+        p.send_signal(signal.SIGHUP)
+        reloaded = hdone = None
+        while hdone is None:
+            if time.monotonic() - th > 600 or p.poll() is not None:
+                print("FAIL no 'all up to date' after SIGHUP")
+                sys.exit(1)
+            try:
+                m = s.recv(4096).decode(errors="replace")
+            except socket.timeout:
+                continue
+            lines = m.split("\n")
+            if "READY=1" in lines:
+                reloaded = time.monotonic() - th
+            if reloaded is not None:
+                for line in lines:
+                    if line.startswith(want) and line.endswith("all up to date"):
+                        hdone = time.monotonic() - th
+        c_h1 = proc()["cpu"]
+        time.sleep(1)
+        q2 = queries()
+        q = subprocess.run([tctl, "-c", conf, "status", "--json"],
+                           capture_output=True, text=True)
+        try:
+            ls = json.loads(q.stdout).get("lineages", [])
+        except ValueError:
+            ls = []
+        ok = sum(1 for x in ls if x.get("stage") == "idle" and x.get("status") == "ok")
+        if ok != count:
+            print("FAIL after SIGHUP %d of %d lineages idle and ok" % (ok, count))
+            sys.exit(1)
+        hup = " q_start=%d hup_s=%.3f hup_cpu=%.2f q_hup=%d" % (
+            q1 - q0, hdone, c_h1 - c_h0, q2 - q1)
     ts = time.monotonic()
     p.send_signal(signal.SIGTERM)
     rc = p.wait(timeout=60)
@@ -265,7 +362,7 @@ def main():
           "fds=%d wakeups=%d status_s=%.3f idle_ok=%d stop=%.3f rc=%d status=%s" % (
           ready if ready is not None else -1, done,
           st["VmRSS"].split()[0], st["VmHWM"].split()[0], st["Threads"],
-          st["cpu"], fds, c1 - c0, tq, idle, stop, rc, status.replace(" ", "_")))
+          st["cpu"], fds, c1 - c0, tq, idle, stop, rc, status.replace(" ", "_")) + hup)
 
 status = ""
 try:
@@ -309,6 +406,7 @@ function fmt(a, k, scale, p,   m) {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1], k] = kv[2] }
 	r[k] = v["ready", k]; dn[k] = v["done", k]; rss[k] = v["rss_kib", k]
 	hwm[k] = v["hwm_kib", k]; cpu[k] = v["cpu", k]; wk[k] = v["wakeups", k]
+	qs[k] = v["q_start", k]; hs[k] = v["hup_s", k]; hc[k] = v["hup_cpu", k]; qh[k] = v["q_hup", k]
 	st[k] = v["stop", k]; sq[k] = v["status_s", k]; thr = v["threads", k]; fds = v["fds", k]
 }
 END {
@@ -318,5 +416,15 @@ END {
 	    fmt(r, k, 1, 3), fmt(dn, k, 1, 3), fmt(cpu, k, 1, 2),
 	    fmt(rss, k, 1 / 1024, 1), fmt(hwm, k, 1 / 1024, 1), thr, fds,
 	    fmt(wk, k, 1, 0), fmt(sq, k, 1, 3), fmt(st, k, 1, 3)
+	if (hs[1] != "") {
+		printf "\n| lineages | queries logged by named during start-up | SIGHUP to all up to date again (s) | CPU during it (s) | queries logged by named during it | per lineage |\n"
+		printf "|---:|---|---|---|---|---:|\n"
+		printf "| %d | %s | %s | %s | %s | %.1f |\n", n, fmt(qs, k, 1, 0),
+		    fmt(hs, k, 1, 3), fmt(hc, k, 1, 2), fmt(qh, k, 1, 0), med(qh, k) / n
+	}
 	printf "\nlog lines other than start/stop: %d\n", errs
 }'
+if [ -n "$VERIFY" ]; then
+	pass "$RUNS start-ups and SIGHUP checks of $COUNT lineages: all idle and fine"
+	tb_done
+fi
