@@ -1,7 +1,8 @@
 #!/bin/bash
 #
 # t_e2e_crash.sh -- tlsad killed with SIGKILL in the middle of a rollover, in
-# each of its long states (propagate, hold, reload, probe, confirm), and
+# each of its long states (the first install's reload, then propagate, hold,
+# reload, probe, confirm), and
 # started again: every time it resumes from its state file and converges to
 # the new key, and the invariant monitor, running the whole time, never sees
 # Postfix serve a key missing from the validated RRset or from a server.
@@ -23,8 +24,8 @@ exec $E2E_POSTFIX -c $PF_CONF reload
 SH
 chmod 0755 "$TB_DIR/slow-reload.sh"
 e2e_conf_lineage "$L" "$PF_PORT" "$PF_DEPLOY" "/bin/sh $TB_DIR/slow-reload.sh"
-e2e_bootstrap "$L"
-KEY=$K1_1
+KEY=$(e2e_first_cert "$L")
+pf_start
 mon_start main "$PF_ADDR" "$PF_PORT" "$L" "$N"
 e2e_stage_watch_start crash
 
@@ -93,6 +94,19 @@ converge() {	# DESC
 	done
 	assert_eq "$desc: Postfix serves the new key" "$KEY" "$(pf_served_spki || echo none)"
 }
+
+# --- 0: killed during the first install's reload (no previous file) ---------------
+
+e2e_start_tlsad
+if kill_at reload 40; then
+	pass "first install: killed in $KILLED_STAGE"
+	e2e_status
+	assert_eq "first install: status shows the reload" reload "$(e2e_field "$L" stage)"
+	assert_eq "first install: the deploy file holds the key" "$KEY" "$(e2e_field "$L" deployed_key)"
+else
+	fail "first install: the reload was never reached"
+fi
+converge "first install"
 
 # --- 1: killed while waiting for propagation -------------------------------------
 
