@@ -84,6 +84,22 @@ out=$("$TLSACTL" -c "$E2E_CONF" rollover "$L" 2>&1) || rc=$?
 assert_eq "tlsactl rollover with a daemon running: exit 1" 1 "$rc"
 assert_contains "tlsactl rollover with a daemon running: says why" "$out" "tlsad is running"
 
+# The control socket: anyone may read, only root may kick (SO_PEERCRED).
+if command -v runuser >/dev/null 2>&1 && getent passwd nobody >/dev/null; then
+	rc=0
+	out=$(runuser -u nobody -- "$TLSACTL" -c "$E2E_CONF" kick "$L" 2>&1) || rc=$?
+	printf '%s\n' "$out" | sed 's/^/#   | /'
+	assert_ok "kick as nobody: refused (exit $rc)" [ "$rc" != 0 ]
+	assert_contains "kick as nobody: says only root may" "$out" "root"
+	rc=0
+	out=$(runuser -u nobody -- "$TLSACTL" -c "$E2E_CONF" status 2>&1) || rc=$?
+	printf '%s\n' "$out" | sed 's/^/#   | /'
+	assert_eq "status as nobody: exit 1 (the deploy file is root's: a warning)" 1 "$rc"
+	assert_contains "status as nobody: shows the stage" "$out" "idle"
+else
+	printf '# runuser or nobody missing: no check of the control socket as non-root\n'
+fi
+
 sleep 1
 mon_stop main
 mon_check main 10
