@@ -313,6 +313,7 @@ struct ctl_server {
 	ino_t		 ino;
 	struct evloop	*ev;
 	int		 timer;		/* -1: none */
+	int64_t		 paused_until;	/* accept paused (out of fds) until; -1: not */
 	ctl_handler_fn	*cb;
 	void		*arg;
 	struct conn	*conns;
@@ -378,6 +379,7 @@ ctl_server_open(const char *path, struct ctl_server **out)
 	if (srv == NULL)
 		goto out;
 	srv->fd = srv->lockfd = srv->timer = -1;
+	srv->paused_until = -1;
 	srv->path = strdup(path);
 	if (srv->path == NULL)
 		goto out;
@@ -509,6 +511,8 @@ rearm(struct ctl_server *srv)
 	for (c = srv->conns; c != NULL; c = c->next)
 		if (next < 0 || c->deadline < next)
 			next = c->deadline;
+	if (srv->paused_until >= 0 && (next < 0 || srv->paused_until < next))
+		next = srv->paused_until;
 	(void)evloop_timer_set(srv->ev, srv->timer, next);
 }
 
@@ -693,8 +697,19 @@ accept_event(struct evloop *ev, int fd, uint32_t events, void *arg)
 		if (cfd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
-				log_warn("control: accept");
+			if (errno == EAGAIN)
+				break;
+			/*
+			 * Out of descriptors or memory: the connection stays
+			 * in the backlog and the level-triggered socket would
+			 * wake us at once, forever.  Stop listening for a
+			 * second instead.
+			 */
+			log_warn("control: accept (pausing for %d ms)",
+			    CTL_ACCEPT_PAUSE_MS);
+			if (evloop_mod_fd(ev, fd, 0) == 0)
+				srv->paused_until = util_now_mono_ms() +
+				    CTL_ACCEPT_PAUSE_MS;
 			break;
 		}
 		clen = sizeof(cred);
@@ -738,8 +753,11 @@ timeout_event(struct evloop *ev, int timer, int64_t now, void *arg)
 	struct ctl_server	*srv = arg;
 	struct conn		*c, *next;
 
-	(void)ev;
 	(void)timer;
+	if (srv->paused_until >= 0 && srv->paused_until <= now) {
+		srv->paused_until = -1;
+		(void)evloop_mod_fd(ev, srv->fd, EPOLLIN);
+	}
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->deadline <= now) {

@@ -46,6 +46,7 @@ struct evloop;
 #define CTL_MAX_CONNS		32		/* more are closed at once */
 #define CTL_CONN_TIMEOUT_MS	5000		/* a client that stalls is dropped */
 #define CTL_TIMEOUT_MS		10000		/* tlsactl's default wait */
+#define CTL_ACCEPT_PAUSE_MS	1000		/* accept paused this long when out of fds */
 #define CTL_EXIT_NODAEMON	69		/* EX_UNAVAILABLE */
 
 enum ctl_verb {
