@@ -82,6 +82,83 @@ agent_params_from_conf(const struct conf *conf, struct rollover_params *p)
 	p->poll_max_ms = conf->poll_max_ms;
 	p->retry_min_ms = (int64_t)conf->retry_min_s * 1000;
 	p->retry_max_ms = (int64_t)conf->retry_max_s * 1000;
+	/*
+	 * 3 1 1 records of keys tlsad never published are left alone: they
+	 * may be another MX host's at a shared _dane target (RFC 7671
+	 * section 7), and an extra record is harmless.
+	 */
+	p->retire_foreign = 0;
+}
+
+/*
+ * One executor per lineage at a time: the daemon and a `tlsactl rollover`
+ * (the certbot hook's fallback while the daemon restarts) must not act at
+ * once.  The lock (flock on STATE_DIR/NAME.lock) is held only while a run
+ * acts, so an idle lineage costs no descriptor, and every run starts from
+ * the state file, which is the truth whoever wrote it last.
+ */
+static int
+lock_take(struct agent_lineage *l, char *why, size_t whylen)
+{
+	char	path[PATH_MAX];
+	int	fd = -1, rc, n;
+
+	n = snprintf(path, sizeof(path), "%s/%s.lock", l->conf->state_dir,
+	    l->lin->name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		rc = -ENAMETOOLONG;
+		snprintf(why, whylen, "lineage %s: lock path too long",
+		    l->lin->name);
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1) {
+		rc = -errno;
+		snprintf(why, whylen, "lineage %s: %s: %s", l->lin->name, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		rc = errno == EWOULDBLOCK ? TLSAD_EROLL_BUSY : -errno;
+		snprintf(why, whylen, "lineage %s: %s", l->lin->name,
+		    rc == TLSAD_EROLL_BUSY ? "another tlsad or tlsactl "
+		    "rollover is working on it" : strerror(errno));
+		goto out;
+	}
+	l->lockfd = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static void
+lock_drop(struct agent_lineage *l)
+{
+	if (l->lockfd != -1)
+		close(l->lockfd);
+	l->lockfd = -1;
+}
+
+/* Read the state file; a new lineage (none yet) keeps *st as it is. */
+static int
+load_state(struct agent_lineage *l, struct rollover_state *st, char *why,
+    size_t whylen)
+{
+	char	err[512];
+	int	rc;
+
+	err[0] = '\0';
+	rc = state_load(l->conf->state_dir, l->lin->name, st, err,
+	    sizeof(err));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		snprintf(why, whylen, "lineage %s: state file: %s",
+		    l->lin->name, err[0] != '\0' ? err : tlsad_strerror(rc));
+	return rc;
 }
 
 int
@@ -89,72 +166,40 @@ agent_lineage_open(const struct conf *conf, const struct conf_lineage *lin,
     struct agent_lineage **out, char *why, size_t whylen)
 {
 	struct agent_lineage	*l = NULL;
-	char			 err[512];
 	int			 rc;
 
 	*out = NULL;
 	why[0] = '\0';
+	if (state_name_valid(lin->name) != 0) {
+		snprintf(why, whylen, "lineage %s: unusable name", lin->name);
+		return TLSAD_EINVAL;
+	}
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return TLSAD_ENOMEM;
 	l->lockfd = -1;
 	agent_lineage_set_conf(l, conf, lin);
-	/*
-	 * One executor per lineage: the daemon and a `tlsactl rollover` (the
-	 * certbot hook's fallback while the daemon restarts) must not both
-	 * act.  The lock lives as long as the handle.
-	 */
-	if (state_name_valid(lin->name) != 0) {
-		snprintf(why, whylen, "lineage %s: unusable name", lin->name);
-		free(l);
-		return TLSAD_EINVAL;
-	}
-	if (snprintf(err, sizeof(err), "%s/%s.lock", conf->state_dir,
-	    lin->name) >= (int)sizeof(err)) {
-		free(l);
-		return -ENAMETOOLONG;
-	}
+	rollover_state_init(&l->st);
 	/* The state directory (systemd's StateDirectory= makes it too). */
 	if (mkdir(conf->state_dir, 0755) == -1 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(why, whylen, "state-dir %s: %s", conf->state_dir,
 		    strerror(errno));
-		free(l);
-		return rc;
+		goto out;
 	}
-	l->lockfd = open(err, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (l->lockfd == -1) {
-		rc = -errno;
-		snprintf(why, whylen, "lineage %s: %s: %s", lin->name, err,
-		    strerror(errno));
-		free(l);
-		return rc;
-	}
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		rc = errno == EWOULDBLOCK ? TLSAD_EROLL_BUSY : -errno;
-		snprintf(why, whylen, "lineage %s: %s", lin->name,
-		    rc == TLSAD_EROLL_BUSY ? "another tlsad or tlsactl "
-		    "rollover is working on it" : strerror(errno));
-		close(l->lockfd);
-		free(l);
-		return rc;
-	}
-	err[0] = '\0';
-	rc = state_load(conf->state_dir, lin->name, &l->st, err, sizeof(err));
-	if (rc == -ENOENT) {
-		rollover_state_init(&l->st);
-		rc = 0;
-	}
-	if (rc != 0) {
-		snprintf(why, whylen, "lineage %s: state file: %s", lin->name,
-		    err[0] != '\0' ? err : tlsad_strerror(rc));
-		close(l->lockfd);
-		free(l);
-		return rc;
-	}
+	rc = lock_take(l, why, whylen);
+	if (rc != 0)
+		goto out;
+	rc = load_state(l, &l->st, why, whylen);
+	lock_drop(l);
+	if (rc != 0)
+		goto out;
 	snprintf(l->reason, sizeof(l->reason), "starting");
 	*out = l;
-	return 0;
+	l = NULL;
+out:
+	agent_lineage_free(l);
+	return rc;
 }
 
 void
@@ -475,9 +520,18 @@ dns_write(struct agent_lineage *l, const struct rollover_keyset *keys,
 	}
 	/*
 	 * The chain the MTA serves now is the deployed file's.  Before the
-	 * first deploy tlsad serves nothing and there is no chain to keep.
+	 * first deploy tlsad serves nothing and there is no chain to keep;
+	 * after it, a file we cannot read means we cannot check what the
+	 * write would do to the served key: change nothing.
 	 */
 	served = c.deployed;
+	if (served == NULL && (l->st.has_deployed || l->st.has_staged)) {
+		rc = TLSAD_EDEPLOY;
+		snprintf(l->msg, sizeof(l->msg), "cannot read the chain the MTA "
+		    "serves from %s: not changing the DNS without it",
+		    l->lin->deploy_file);
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		tlsa_rrset_clear(&after);
 		rc = tlsa_rrset_copy(&after, &primary[i]);
@@ -948,12 +1002,49 @@ out:
 static int
 do_restore(struct agent_lineage *l, const struct rollover_action *act)
 {
-	uint8_t	spki[32];
-	char	why[512];
-	int	rc;
+	struct stat	 sb;
+	uint8_t		 spki[32];
+	char		 prev[PATH_MAX], why[512];
+	int		 rc, n;
 
+	n = snprintf(prev, sizeof(prev), "%s%s", l->lin->deploy_file,
+	    DEPLOY_PREV_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(prev)) {
+		snprintf(l->msg, sizeof(l->msg), "%s: path too long",
+		    l->lin->deploy_file);
+		return -ENAMETOOLONG;
+	}
 	if (!act->has_key) {
-		/* There was no file before: take ours away. */
+		/*
+		 * tlsad had deployed nothing before.  If a file was there all
+		 * the same (an admin's, before tlsad took over), our deploy
+		 * kept it as FILE.prev: put it back, it is what the MTA
+		 * served.  Only when there was none is ours taken away, and
+		 * only if it is ours (it holds the staged key).
+		 */
+		if (stat(prev, &sb) == 0) {
+			why[0] = '\0';
+			rc = deploy_restore_key(l->lin->deploy_file, NULL, why,
+			    sizeof(why));
+			if (rc != 0) {
+				snprintf(l->msg, sizeof(l->msg), "%s",
+				    why[0] != '\0' ? why : tlsad_strerror(rc));
+				return rc;
+			}
+			log_warnx("%s: restored the file that was there before "
+			    "tlsad's first deploy", l->lin->name);
+			return 0;
+		}
+		rc = deploy_read_key(l->lin->deploy_file, spki);
+		if (rc == -ENOENT)
+			return 0;
+		if (rc != 0 || !l->st.has_staged ||
+		    memcmp(spki, l->st.staged.spki, 32) != 0) {
+			snprintf(l->msg, sizeof(l->msg), "%s does not hold the "
+			    "key tlsad deployed: leaving it alone",
+			    l->lin->deploy_file);
+			return rc != 0 ? rc : TLSAD_EDEPLOY;
+		}
 		if (unlink(l->lin->deploy_file) == -1 && errno != ENOENT) {
 			rc = -errno;
 			snprintf(l->msg, sizeof(l->msg), "%s: %s",
@@ -968,18 +1059,14 @@ do_restore(struct agent_lineage *l, const struct rollover_action *act)
 	if (deploy_read_key(l->lin->deploy_file, spki) == 0 &&
 	    memcmp(spki, act->key.spki, 32) == 0)
 		return 0;
+	/* Checked before writing: a new smtpd serves what the file holds. */
 	why[0] = '\0';
-	rc = deploy_restore(l->lin->deploy_file, why, sizeof(why));
+	rc = deploy_restore_key(l->lin->deploy_file, act->key.spki, why,
+	    sizeof(why));
 	if (rc != 0) {
 		snprintf(l->msg, sizeof(l->msg), "%s", why[0] != '\0' ? why :
 		    tlsad_strerror(rc));
 		return rc;
-	}
-	rc = deploy_read_key(l->lin->deploy_file, spki);
-	if (rc != 0 || memcmp(spki, act->key.spki, 32) != 0) {
-		snprintf(l->msg, sizeof(l->msg), "%s.prev does not hold the "
-		    "key to restore", l->lin->deploy_file);
-		return rc != 0 ? rc : TLSAD_EDEPLOY;
 	}
 	log_warnx("%s: restored the previous %s", l->lin->name,
 	    l->lin->deploy_file);
@@ -1031,8 +1118,9 @@ int
 agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
     int64_t *wake_wall_ms)
 {
-	struct rollover_state	next;
+	struct rollover_state	next, loaded;
 	struct rollover_action	act;
+	char			why[600];
 	enum rollover_stage	before;
 	int64_t			now;
 	unsigned		i;
@@ -1040,6 +1128,20 @@ agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
 
 	if (max_actions == 0)
 		max_actions = AGENT_MAX_ACTIONS;
+	*wake_wall_ms = -1;
+	loaded = l->st;
+	rc = lock_take(l, why, sizeof(why));
+	if (rc == 0)
+		rc = load_state(l, &loaded, why, sizeof(why));
+	if (rc != 0) {
+		log_warnx("%s", why);
+		goto out;
+	}
+	if (!rollover_state_equal(&loaded, &l->st)) {
+		/* Someone else acted since our last run: start afresh. */
+		l->st = loaded;
+		agent_lineage_poke(l);
+	}
 	for (i = 0; i < max_actions; i++) {
 		now = util_now_wall_ms();
 		observe_live(l, &l->obs);
@@ -1049,8 +1151,7 @@ agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
 		snprintf(l->reason, sizeof(l->reason), "%s", act.reason);
 		if (rc != 0) {
 			log_warnx("%s: %s", l->lin->name, act.reason);
-			*wake_wall_ms = -1;
-			return rc;
+			goto out;
 		}
 		if (!rollover_state_equal(&l->st, &next)) {
 			rc = state_save(l->conf->state_dir, l->lin->name, &next);
@@ -1058,8 +1159,7 @@ agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
 				log_warnx("%s: saving the state in %s: %s",
 				    l->lin->name, l->conf->state_dir,
 				    tlsad_strerror(rc));
-				*wake_wall_ms = -1;
-				return rc;
+				goto out;
 			}
 		}
 		l->st = next;
@@ -1074,20 +1174,20 @@ agent_lineage_run(struct agent_lineage *l, unsigned max_actions,
 		if (l->progress != NULL)
 			l->progress(l->progress_arg, l, &act);
 		memset(&l->obs, 0, sizeof(l->obs));
-		if (act.type == ROLLOVER_ACT_NONE) {
-			*wake_wall_ms = -1;
-			return 0;
-		}
+		if (act.type == ROLLOVER_ACT_NONE)
+			goto out;
 		if (act.type == ROLLOVER_ACT_WAIT) {
 			l->obs.done = ROLLOVER_ACT_WAIT;
 			if (act.until > util_now_wall_ms()) {
 				*wake_wall_ms = act.until;
-				return 0;
+				goto out;
 			}
 			continue;
 		}
 		(void)perform(l, &act, &l->obs);
 	}
 	*wake_wall_ms = util_now_wall_ms();
-	return 0;
+out:
+	lock_drop(l);
+	return rc;
 }
