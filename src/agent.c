@@ -565,7 +565,7 @@ dns_write(struct agent_lineage *l, const struct rollover_keyset *keys,
 	if (rc != 0)
 		goto out;
 	rc = dnscheck_apply(l->plan, &l->cfg, key, del ? NULL : vec,
-	    del ? vec : NULL, 0, NULL, &done, why, sizeof(why));
+	    del ? vec : NULL, primary, 0, NULL, &done, why, sizeof(why));
 	if (rc != 0) {
 		snprintf(l->msg, sizeof(l->msg), "%s", why);
 		log_warnx("%s: DNS update failed: %s", l->lin->name, why);

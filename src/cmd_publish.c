@@ -258,7 +258,7 @@ cmd_publish(const struct cmd_env *env, int argc, char *argv[])
 		    keyfile, key->name);
 
 	t_sent = util_now_mono_ms();
-	rc = dnscheck_apply(s.plan, &s.cfg, key, addp, NULL, dry_run,
+	rc = dnscheck_apply(s.plan, &s.cfg, key, addp, NULL, primary, dry_run,
 	    min_serial, &done, why, sizeof(why));
 	if (rc != 0) {
 		fprintf(stderr, "tlsactl: publish: %s\n", why);

@@ -264,7 +264,7 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 		    keyfile, key->name);
 
 	t_sent = util_now_mono_ms();
-	rc = dnscheck_apply(s.plan, &s.cfg, key, NULL, delp, dry_run,
+	rc = dnscheck_apply(s.plan, &s.cfg, key, NULL, delp, primary, dry_run,
 	    min_serial, &done, why, sizeof(why));
 	if (rc != 0) {
 		fprintf(stderr, "tlsactl: retire: %s\n", why);

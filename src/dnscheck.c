@@ -824,8 +824,8 @@ int
 dnscheck_apply(const struct dnscheck_plan *plan,
     const struct dnscheck_cfg *cfg, const struct tsig_key *key,
     const struct tlsa_rrset *const *add, const struct tlsa_rrset *const *del,
-    int dry_run, uint32_t *min_serial, struct dnscheck_applied *done,
-    char *why, size_t whylen)
+    const struct tlsa_rrset *expect, int dry_run, uint32_t *min_serial,
+    struct dnscheck_applied *done, char *why, size_t whylen)
 {
 	const struct dnscheck_zone	*z;
 	struct dnsupdate_change		*ch = NULL;
@@ -850,6 +850,7 @@ dnscheck_apply(const struct dnscheck_plan *plan,
 			ch[n].owner = plan->names[i].target;
 			ch[n].add = add != NULL ? add[i] : NULL;
 			ch[n].del = del != NULL ? del[i] : NULL;
+			ch[n].expect = expect != NULL ? &expect[i] : NULL;
 			n++;
 		}
 		if (n == 0)

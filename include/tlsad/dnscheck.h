@@ -180,6 +180,10 @@ int	dnscheck_same_target(const struct dnscheck_plan *plan, size_t i);
  * min_serial[z] (plan->nzones entries, if not NULL) is the primary's serial
  * after the change; *done (if not NULL) counts what happened.
  * dry_run: read and compute only (done counts what would be changed).
+ * expect (plan->nnames sets, or NULL): the RRsets the caller read and
+ * checked (RFC 7671 section 8, not empty); when the primary's fresh read in
+ * dnsupdate_apply finds another RRset, nothing is sent for that zone
+ * (TLSAD_EDNS_NXRRSET): someone changed it between the check and the write.
  */
 struct dnscheck_applied {
 	size_t	nsent;		/* UPDATE messages sent */
@@ -191,7 +195,8 @@ struct dnscheck_applied {
 int	dnscheck_apply(const struct dnscheck_plan *plan,
 	    const struct dnscheck_cfg *cfg, const struct tsig_key *key,
 	    const struct tlsa_rrset *const *add,
-	    const struct tlsa_rrset *const *del, int dry_run,
+	    const struct tlsa_rrset *const *del,
+	    const struct tlsa_rrset *expect, int dry_run,
 	    uint32_t *min_serial, struct dnscheck_applied *done, char *why,
 	    size_t whylen);
 
