@@ -39,9 +39,11 @@
 # stock), then STATUS=watching N lineages: all up to date (every lineage's
 # live/ links, certificate and key read and checked, the state machine run
 # once each).  At that moment it reads VmRSS, VmHWM, the thread count and
-# the CPU time of the process from /proc, then counts the daemon's
-# voluntary context switches over IDLE_SECS, then stops it with SIGTERM and
-# times the stop.
+# the CPU time of the process from /proc, then counts the daemon's context
+# switches (all threads) over IDLE_SECS, then checks with `tlsactl status
+# --json` that every lineage is idle and fine (timing that too), then stops
+# the daemon with SIGTERM and times the stop.  Whatever fails, the driver
+# leaves no daemon behind.
 #
 # VERIFY=1 (root: it starts the DNS testbed of tests/integration/lib.sh):
 # the lineages are mxNNNN.dane.example in the testbed's signed zone, their
@@ -49,9 +51,11 @@
 # at the testbed (resolver, trust anchor, TSIG key, update-server), and
 # after the idle window the driver also sends SIGHUP, which makes the
 # daemon check every idle lineage against the DNS (as the hourly rescan
-# does), and times it until "all up to date" again.  The queries that the
-# two named instances log are counted during start-up (expected: none) and
-# during that check.  COUNT defaults to 100 in this mode; DIR to a
+# does), and times it until "all up to date" again; 0.3 s after the SIGHUP
+# it sends `tlsactl kick` for the first lineage (what the certbot hook
+# sends) and times the answer (tlsactl gives up after 10 s).  The queries
+# that the two named instances log are counted during start-up (expected:
+# none) and during that check.  COUNT defaults to 100 in this mode; DIR to a
 # directory inside the testbed's.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
