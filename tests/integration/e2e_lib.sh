@@ -6,6 +6,15 @@
 # (monitor.sh), a tlsad.conf with short waits, the running daemon, and
 # `tlsactl status --json` parsing.
 #
+# The tests: t_e2e_rollover (the main case), t_e2e_reuse (--reuse-key),
+# t_e2e_two (two lineages at once), t_e2e_crash and t_e2e_crash_rollback
+# (SIGKILL in each long stage), t_e2e_badreload, t_e2e_badprobe (rollback),
+# t_e2e_garbage (a broken renewal), t_e2e_supersede (a renewal mid-rollover),
+# t_e2e_migrate (taking over a running setup), t_e2e_hook (certbot hook:
+# kick and one-shot rollover), t_e2e_monitor (the monitor catches breaches).
+# Run one: TLSAD_BUILD=build TLSAD_SRC=. bash tests/integration/t_e2e_X.sh
+# (as root; TB_KEEP=1 keeps the testbed dir), or all: ctest -R e2e.
+#
 #	. "$(dirname "$0")/e2e_lib.sh"
 #	e2e_setup				# DNS testbed, Postfix config (not started)
 #	e2e_conf_lineage mx.dane.example	# one lineage: clause (call once per lineage)
