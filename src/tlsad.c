@@ -303,36 +303,53 @@ sync_lineages(struct daemon *d)
 	struct dlineage		**nl = NULL, *dl;
 	const struct conf_lineage *lin;
 	size_t			  i, j;
-	int			  rc = TLSAD_ENOMEM;
+	int			  rc = TLSAD_ENOMEM, found;
 
 	if (d->conf->nlineages > 0) {
 		nl = calloc(d->conf->nlineages, sizeof(*nl));
 		if (nl == NULL)
 			goto out;
 	}
+	/*
+	 * First everything that can fail: a handle for each new lineage.
+	 * Until this succeeds the kept handles still point at the old config,
+	 * which the caller frees only on success.
+	 */
 	for (i = 0; i < d->conf->nlineages; i++) {
 		lin = &d->conf->lineages[i];
-		dl = NULL;
+		found = 0;
+		for (j = 0; j < d->n && !found; j++)
+			found = d->l[j] != NULL &&
+			    strcmp(d->l[j]->name, lin->name) == 0;
+		if (found)
+			continue;
+		if (d->n > 0)
+			log_info("%s: new lineage", lin->name);
+		else
+			log_debug("%s: new lineage", lin->name);
+		nl[i] = dlineage_new(d, lin);
+		if (nl[i] == NULL)
+			goto out;
+	}
+	/* Then what cannot fail: move the kept handles to the new config. */
+	for (i = 0; i < d->conf->nlineages; i++) {
+		if (nl[i] != NULL)
+			continue;
+		lin = &d->conf->lineages[i];
 		for (j = 0; j < d->n; j++) {
 			if (d->l[j] != NULL && strcmp(d->l[j]->name,
 			    lin->name) == 0) {
 				dl = d->l[j];
 				d->l[j] = NULL;
+				if (dl->al != NULL)
+					agent_lineage_set_conf(dl->al, d->conf,
+					    lin);
+				else
+					dlineage_open(d, dl, lin);
+				nl[i] = dl;
 				break;
 			}
 		}
-		if (dl != NULL) {
-			if (dl->al != NULL)
-				agent_lineage_set_conf(dl->al, d->conf, lin);
-			else
-				dlineage_open(d, dl, lin);
-		} else {
-			log_info("%s: new lineage", lin->name);
-			dl = dlineage_new(d, lin);
-			if (dl == NULL)
-				goto out;
-		}
-		nl[i] = dl;
 	}
 	for (j = 0; j < d->n; j++) {
 		if (d->l[j] != NULL)
@@ -348,19 +365,9 @@ sync_lineages(struct daemon *d)
 	rc = 0;
 out:
 	if (nl != NULL) {
-		/* Put back what was taken from d->l, free what was new. */
-		for (i = 0; i < d->conf->nlineages; i++) {
-			if (nl[i] == NULL)
-				continue;
-			for (j = 0; j < d->n; j++) {
-				if (d->l[j] == NULL) {
-					d->l[j] = nl[i];
-					nl[i] = NULL;
-					break;
-				}
-			}
+		/* Only new handles are in nl here: the kept ones were not moved. */
+		for (i = 0; i < d->conf->nlineages; i++)
 			dlineage_free(nl[i]);
-		}
 		free(nl);
 	}
 	return rc;
