@@ -27,7 +27,10 @@ cmd_kick(const struct cmd_env *env, int argc, char *argv[])
 	int		 ch, rc, code = 0, status = 1, quiet = 0;
 	size_t		 len;
 
-	while ((ch = getopt(argc, argv, "hq")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "hq");
+		if (ch == -1)
+			break;
 		if (ch == 'q') {
 			quiet = 1;
 			continue;

@@ -193,7 +193,10 @@ cmd_rollover(const struct cmd_env *env, int argc, char *argv[])
 	time_t				 t;
 
 	memset(&prog, 0, sizeof(prog));
-	while ((ch = getopt(argc, argv, "hq")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "hq");
+		if (ch == -1)
+			break;
 		if (ch == 'q') {
 			quiet = 1;
 			continue;

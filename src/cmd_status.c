@@ -59,7 +59,10 @@ cmd_status(const struct cmd_env *env, int argc, char *argv[])
 	size_t			 len = 0;
 	int			 ch, json = 0, rc, status = EXIT_UNKNOWN;
 
-	while ((ch = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "hj", longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -103,7 +106,10 @@ cmd_check(const struct cmd_env *env, int argc, char *argv[])
 	char			 line[1024], why[1024];
 	int			 ch, rc, status = EXIT_UNKNOWN;
 
-	while ((ch = getopt(argc, argv, "h")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "h");
+		if (ch == -1)
+			break;
 		fprintf(stderr, "usage: tlsactl check [LINEAGE]\n");
 		return ch == 'h' ? 0 : 64;
 	}

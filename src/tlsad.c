@@ -863,7 +863,10 @@ main(int argc, char *argv[])
 	int		 ch, rc, checkonly = 0, debug = 0;
 
 	log_init("tlsad", LOG_LEVEL_INFO);
-	while ((ch = getopt(argc, argv, "c:dnV")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "c:dnV");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'c':
 			path = optarg;
