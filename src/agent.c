@@ -353,34 +353,33 @@ chain_for(const struct agent_lineage *l, const struct chains *c,
 	return NULL;
 }
 
-/* Add the records of key k (per the lineage's tlsa params) to set. */
+/*
+ * Add the records of key k (per the lineage's tlsa params) to set: all of
+ * them from a chain that holds the key, else only its 3 1 1 record (its
+ * SPKI digest), if the lineage publishes 3 1 1 at all.
+ */
 static int
 key_records(const struct agent_lineage *l, const struct chains *c,
     const struct rollover_key *k, struct tlsa_rrset *set)
 {
 	const struct cert_chain	*chain = chain_for(l, c, k);
-	const struct tlsa_param	*params = l->lin->tlsa;
 	struct tlsa_rr		 rr;
-	size_t			 i, n = l->lin->ntlsa;
-	int			 rc = 0;
+	size_t			 i;
+	int			 rc, has311 = l->lin->ntlsa == 0;
 
-	if (n == 0) {
-		params = &param_311;
-		n = 1;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		memset(&rr, 0, sizeof(rr));
-		if (chain != NULL)
-			rc = cert_tlsa_rr(chain, params[i], &rr);
-		else if (tlsa_param_equal(params[i], param_311))
-			rc = tlsa_rr_set(&rr, params[i], k->spki,
-			    ROLLOVER_KEY_LEN);
-		else
-			continue;	/* no chain: only its 3 1 1 is known */
-		if (rc == 0)
-			rc = tlsa_rrset_add(set, &rr);
-		tlsa_rr_clear(&rr);
-	}
+	if (chain != NULL)
+		return dnscheck_chain_records(chain, l->lin->tlsa,
+		    l->lin->ntlsa, set);
+	for (i = 0; i < l->lin->ntlsa; i++)
+		if (tlsa_param_equal(l->lin->tlsa[i], param_311))
+			has311 = 1;
+	if (!has311)
+		return 0;
+	memset(&rr, 0, sizeof(rr));
+	rc = tlsa_rr_set(&rr, param_311, k->spki, ROLLOVER_KEY_LEN);
+	if (rc == 0)
+		rc = tlsa_rrset_add(set, &rr);
+	tlsa_rr_clear(&rr);
 	return rc;
 }
 
