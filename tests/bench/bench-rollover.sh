@@ -161,6 +161,7 @@ out = {
     "probe": stage["probe"], "retire": stage["retire"],
     "confirm": stage["confirm"], "total": total, "overhead": overhead,
     "own": own, "checks_propagate": checks["propagate"] + 1,
+    "checks_hold": checks["hold"],
     "checks_confirm": checks["confirm"] + 1, "rss_kib": int(rss),
 }
 print("OK " + " ".join("%s=%.4f" % (k, v) if isinstance(v, float) else
@@ -190,6 +191,13 @@ for r in $(seq 1 "$RUNS"); do
 	OK*)
 		printf '%s\n' "${line#OK }" >>"$RES"
 		printf '# rollover %s: %s\n' "$r" "$line"
+		# An outlier (overhead over 1 s): show what the daemon said.
+		if printf '%s\n' "$line" | tr ' ' '\n' |
+		    awk -F= '$1 == "overhead" && $2 > 1 { f = 1 } END { exit !f }'; then
+			printf '# rollover %s: overhead over 1 s; its log:\n' "$r"
+			sed 's/^/#   /' "$TB_DIR/round.log"
+			cp "$TB_DIR/round.log" "$TB_DIR/outlier-$r.log"
+		fi
 		;;
 	*)
 		fail "rollover $r: $line"
@@ -242,9 +250,11 @@ for k, label in [
     ("own", "**own work** = overhead - propagation - confirm"),
 ]:
     print("| %s | %s |" % (label, ms(k)))
-cp, cc = col("checks_propagate"), col("checks_confirm")
-print("\nDNS checks per rollover: propagate %d-%d, confirm %d-%d" %
-      (cp[0], cp[-1], cc[0], cc[-1]))
+cp, cc, ch = col("checks_propagate"), col("checks_confirm"), col("checks_hold")
+print("\nDNS checks per rollover: propagate %d-%d, hold %d-%d, confirm %d-%d" %
+      (cp[0], cp[-1], ch[0], ch[-1], cc[0], cc[-1]))
+slow = [i + 1 for i, r in enumerate(rows) if float(r["overhead"]) > 1]
+print("Rollovers with an overhead over 1 s: %s" % (", ".join(map(str, slow)) or "none"))
 rss = [int(r["rss_kib"]) for r in rows]
 print("VmRSS after each rollover (KiB): %s" % " ".join(map(str, rss)))
 PY
