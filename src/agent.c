@@ -82,12 +82,6 @@ agent_params_from_conf(const struct conf *conf, struct rollover_params *p)
 	p->poll_max_ms = conf->poll_max_ms;
 	p->retry_min_ms = (int64_t)conf->retry_min_s * 1000;
 	p->retry_max_ms = (int64_t)conf->retry_max_s * 1000;
-	/*
-	 * 3 1 1 records of keys tlsad never published are left alone: they
-	 * may be another MX host's at a shared _dane target (RFC 7671
-	 * section 7), and an extra record is harmless.
-	 */
-	p->retire_foreign = 0;
 }
 
 /*
@@ -741,7 +735,15 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 		d->dnssec = ROLLOVER_DNSSEC_UNKNOWN;
 	}
 
-	/* The keys asked, then every other 3 1 1 record seen (foreign). */
+	/*
+	 * The keys asked, then the other 3 1 1 records seen whose key this
+	 * lineage served: the deploy file's and FILE.prev's (a key taken over
+	 * from an admin's file before tlsad's first deploy, or one left by a
+	 * crash).  The machine retires those once they are not served.  A key
+	 * this lineage never served is not reported: it may be another MX
+	 * host's at a shared _dane target (RFC 7671 section 7), and an extra
+	 * record is harmless while a missing one is an outage.
+	 */
 	asked = *keys;
 	for (i = 0; i < asked.n && d->nkeys < ROLLOVER_KEYS_MAX; i++) {
 		tlsa_rrset_clear(&recs);
@@ -768,7 +770,8 @@ dns_check(struct agent_lineage *l, const struct rollover_keyset *keys,
 					continue;
 				memcpy(fk.spki, rr->data, ROLLOVER_KEY_LEN);
 				if (rollover_keyset_contains(&asked, &fk) ||
-				    d->nkeys >= ROLLOVER_KEYS_MAX)
+				    d->nkeys >= ROLLOVER_KEYS_MAX ||
+				    chain_for(l, &c, &fk) == NULL)
 					continue;
 				(void)rollover_keyset_add(&asked, &fk);
 				tlsa_rrset_clear(&recs);
