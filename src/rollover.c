@@ -819,13 +819,17 @@ do_propagate(struct ctx *c)
 		s->adopt = 0;
 		if (ready && s->has_target) {
 			/*
-			 * First install: the record is validated already and
-			 * nothing of ours is served; deploy at once.
+			 * First install: the record is validated already, but
+			 * nothing says since when: it may have been published
+			 * a second ago, with caches still holding an older
+			 * RRset (or its denial).  Hold as after our own
+			 * publish; no UPDATE is needed.
 			 */
 			s->t0 = c->now;
-			s->hold_until = c->now;
 			s->validated_at = c->now;
-			begin_deploy(c);
+			s->hold_until = s->t0 + (int64_t)s->hold_ttl * 1000 *
+			    (int64_t)c->p->ttl_multiplier + c->p->hold_margin_ms;
+			enter_hold(c);
 			return;
 		}
 		enter_publish(c);

@@ -373,8 +373,20 @@ judge(const struct status_report *rep, struct status_lineage *sl)
 		if (served != NULL &&
 		    !rollover_keyset_contains(&st->published, served)) {
 			rollover_key_short(served, a);
-			problem(sl, STATUS_CRITICAL, "the deployed key %s is not "
-			    "in the published TLSA set", a);
+			/*
+			 * Once tlsad owns the file, a served key outside its
+			 * set is one nobody published.  Before tlsad's first
+			 * deploy the file is an admin's, taken over: its key's
+			 * record is checked at tlsad's first DNS check, and is
+			 * unknown here, not known missing.
+			 */
+			if (st->has_deployed || st->has_staged)
+				problem(sl, STATUS_CRITICAL, "the deployed key "
+				    "%s is not in the published TLSA set", a);
+			else
+				problem(sl, STATUS_WARNING, "the deploy file "
+				    "holds key %s, which tlsad did not deploy "
+				    "and has not seen in the DNS yet", a);
 		}
 		if (sl->deploy_rc == 0 && st->has_deployed &&
 		    !rollover_key_equal(&sl->deploy_key, &st->deployed) &&

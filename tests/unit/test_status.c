@@ -406,14 +406,41 @@ test_deployed_not_published(void **state)
 	struct rollover_state	 st;
 	char			 line[512];
 
-	/* The state knows only key 2; the deploy file serves key 1. */
+	/*
+	 * tlsad deployed key 2 and published only it; the deploy file now
+	 * serves key 1 (replaced behind tlsad's back): critical.
+	 */
 	set_all(f, NAME, 2);
 	deploy(f, NAME, 1);
 	rollover_state_init(&st);
+	st.has_deployed = 1;
+	st.deployed = f->key[2];
+	st.deployed_version = 2;
 	assert_int_equal(rollover_keyset_add(&st.published, &f->key[2]), 0);
 	save(f, NAME, &st);
 	assert_int_equal(collect(f, NULL, NOW, NULL, line, sizeof(line)), 2);
 	assert_has(line, "is not in the published TLSA set");
+}
+
+static void
+test_takeover_not_yet_checked(void **state)
+{
+	struct fixture		*f = *state;
+	struct rollover_state	 st;
+	char			 line[512];
+
+	/*
+	 * tlsad has deployed nothing yet: the deploy file is an admin's,
+	 * whose record tlsad has not checked yet.  Unknown, not missing: a
+	 * warning.
+	 */
+	set_all(f, NAME, 2);
+	deploy(f, NAME, 1);
+	rollover_state_init(&st);
+	save(f, NAME, &st);
+	assert_int_equal(collect(f, NULL, NOW, NULL, line, sizeof(line)), 1);
+	assert_has(line, "which tlsad did not deploy and has not seen in the "
+	    "DNS yet");
 }
 
 static void
@@ -635,6 +662,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takeover_not_yet_checked,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deployed_not_published,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deploy_missing, setup,
