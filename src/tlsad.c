@@ -78,7 +78,15 @@ struct daemon {
 	int64_t			 watchdog_ms;	/* 0: no watchdog */
 	int			 forced_debug;	/* -d */
 	int			 live_watched;	/* watch_rescan(live_dir) succeeded */
+	size_t			 next_run;	/* where the next pass starts (fairness) */
 };
+
+/*
+ * One pass of the lineage timer runs due lineages for at most this long
+ * (at least one), so that a SIGHUP or rescan over many lineages still lets
+ * kicks, status requests and signals through between passes.
+ */
+#define PASS_BUDGET_MS	200
 
 static void	reschedule(struct daemon *);
 
@@ -271,21 +279,28 @@ static void
 on_lineage_timer(struct evloop *ev, int timer, int64_t now, void *arg)
 {
 	struct daemon	*d = arg;
-	size_t		 i;
+	int64_t		 start = util_now_mono_ms();
+	size_t		 i, k;
 	int		 any = 0;
 
 	(void)ev;
 	(void)timer;
 	/*
 	 * One pass: a lineage that is due again at once (it used up its
-	 * actions) waits for the next pass, so that signals and control
-	 * requests are served in between.
+	 * actions) waits for the next pass, and a pass stops after
+	 * PASS_BUDGET_MS, so that signals and control requests are served
+	 * in between.  The next pass starts where this one stopped.
 	 */
-	for (i = 0; i < d->n; i++) {
-		if (d->l[i]->due >= 0 && d->l[i]->due <= now) {
-			run_lineage(d, d->l[i]);
-			any = 1;
+	for (k = 0; k < d->n; k++) {
+		i = (d->next_run + k) % d->n;
+		if (d->l[i]->due < 0 || d->l[i]->due > now)
+			continue;
+		if (any && util_now_mono_ms() - start >= PASS_BUDGET_MS) {
+			d->next_run = i;
+			break;
 		}
+		run_lineage(d, d->l[i]);
+		any = 1;
 	}
 	reschedule(d);
 	if (any && evloop_timer_get(d->ev, d->lineage_timer) < 0)
