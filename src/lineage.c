@@ -257,10 +257,13 @@ lineage_read(const char *live_dir, const char *name,
 	}
 	snprintf(snap->dir, dirlen, "%s/%s", live_dir, name);
 
-	if (stat(snap->dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		rc = TLSAD_ELINEAGE_MISSING;
-		snprintf(snap->detail, sizeof(snap->detail),
-		    "%s: no such lineage directory", snap->dir);
+	r = stat(snap->dir, &st) == -1 ? errno : 0;
+	if (r != 0 || !S_ISDIR(st.st_mode)) {
+		/* Say why: "permission denied" is not "does not exist". */
+		rc = r == EACCES || r == EPERM ? -r : TLSAD_ELINEAGE_MISSING;
+		snprintf(snap->detail, sizeof(snap->detail), "%s: %s",
+		    snap->dir, rc == TLSAD_ELINEAGE_MISSING ?
+		    "no such lineage directory" : strerror(-rc));
 		for (k = 0; k < LINEAGE_NKINDS; k++)
 			snap->link[k].status = rc;
 		goto out;
