@@ -8,7 +8,7 @@ set -eu
 
 PKGS="cmake make gcc pkg-config libssl-dev libldns-dev libunbound-dev
 libcurl4-openssl-dev libevent-dev libcmocka-dev openssl ca-certificates iproute2 procps
-bind9 bind9-dnsutils unbound unbound-host postfix ldnsutils hash-slinger strace
+bind9 bind9-dnsutils unbound unbound-host postfix ldnsutils hash-slinger strace python3
 hyperfine"
 
 missing=""
