@@ -29,7 +29,7 @@ fi
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get install -y -q $missing
 # The packaged services must not hold :53 or :25; policy-rc.d kept them from
 # starting, but stop them anyway in case they were running before.
 if [ -n "$mine" ]; then
