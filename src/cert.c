@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "tlsad/cert.h"
+#include "tlsad/util.h"
 #include "tlsad/error.h"
 
 /*
@@ -67,108 +68,10 @@ static const char	pem_begin[] = "-----BEGIN ";
 static const char	pem_end[] = "-----END ";
 static const char	pem_dashes[] = "-----";
 
-/*
- * The buffer is sized from fstat (not the cap) since tlsactl reads
- * thousands of files.
- */
 int
 cert_read_file(const char *path, char **bufp, size_t *lenp)
 {
-	struct stat	 st;
-	char		*buf = NULL, *grown;
-	size_t		 len = 0, size;
-	ssize_t		 n;
-	int		 fd = -1, rc;
-
-	*bufp = NULL;
-	*lenp = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = TLSAD_EINVAL;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > CERT_PEM_MAX) {
-		rc = TLSAD_ETOOBIG;
-		goto out;
-	}
-	size = (size_t)st.st_size + 1;
-	buf = malloc(size);
-	if (buf == NULL) {
-		rc = TLSAD_ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == size) {
-			/* The file grew since fstat. */
-			if (size > CERT_PEM_MAX) {
-				rc = TLSAD_ETOOBIG;
-				goto out;
-			}
-			size = size * 2 > CERT_PEM_MAX + 1 ? CERT_PEM_MAX + 1 :
-			    size * 2;
-			grown = malloc(size);
-			if (grown == NULL) {
-				rc = TLSAD_ENOMEM;
-				goto out;
-			}
-			memcpy(grown, buf, len);
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			buf = grown;
-		}
-		n = read(fd, buf + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CERT_PEM_MAX) {
-		rc = TLSAD_ETOOBIG;
-		goto out;
-	}
-	if (len == size) {
-		/* Room for the NUL: grow by one. */
-		grown = malloc(len + 1);
-		if (grown == NULL) {
-			rc = TLSAD_ENOMEM;
-			goto out;
-		}
-		memcpy(grown, buf, len);
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		buf = grown;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	rc = 0;
-out:
-	if (buf != NULL) {
-		/* The file may hold a key. */
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
-	if (fd != -1)
-		close(fd);
-	return rc;
+	return util_read_file(path, CERT_PEM_MAX, bufp, lenp);
 }
 
 static int

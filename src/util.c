@@ -17,12 +17,17 @@
 #include "tlsad/error.h"
 #include "tlsad/util.h"
 
+/*
+ * The buffer is sized from fstat, not from the cap: tlsactl reads
+ * thousands of files, and most are a few KiB.  Files read here may hold a
+ * private key: every buffer dropped is wiped first.
+ */
 int
 util_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 {
 	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0;
+	char		*buf = NULL, *grown;
+	size_t		 len = 0, size;
 	ssize_t		 n;
 	int		 fd = -1, rc;
 
@@ -49,14 +54,32 @@ util_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 		rc = TLSAD_ETOOBIG;
 		goto out;
 	}
-	buf = malloc(max + 1);
+	size = (size_t)st.st_size + 1;
+	buf = malloc(size);
 	if (buf == NULL) {
 		rc = TLSAD_ENOMEM;
 		goto out;
 	}
-	/* The file may grow after fstat: read until EOF or one byte past max. */
 	for (;;) {
-		n = read(fd, buf + len, max + 1 - len);
+		if (len == size) {
+			/* The file grew since fstat. */
+			if (size > max) {
+				rc = TLSAD_ETOOBIG;
+				goto out;
+			}
+			size = size * 2 > max + 1 ? max + 1 :
+			    size * 2;
+			grown = malloc(size);
+			if (grown == NULL) {
+				rc = TLSAD_ENOMEM;
+				goto out;
+			}
+			memcpy(grown, buf, len);
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+			buf = grown;
+		}
+		n = read(fd, buf + len, size - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -66,10 +89,22 @@ util_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len > max) {
-			rc = TLSAD_ETOOBIG;
+	}
+	if (len > max) {
+		rc = TLSAD_ETOOBIG;
+		goto out;
+	}
+	if (len == size) {
+		/* Room for the NUL: grow by one. */
+		grown = malloc(len + 1);
+		if (grown == NULL) {
+			rc = TLSAD_ENOMEM;
 			goto out;
 		}
+		memcpy(grown, buf, len);
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		buf = grown;
 	}
 	buf[len] = '\0';
 	*bufp = buf;
@@ -77,8 +112,8 @@ util_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	buf = NULL;
 	rc = 0;
 out:
-	/* Files read here may hold a private key: wipe what a failure drops. */
 	if (buf != NULL) {
+		/* The file may hold a key. */
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 	}
