@@ -24,7 +24,16 @@
 L=mx.dane.example
 N=$(e2e_tlsa_name "$L")
 e2e_setup
-e2e_conf_lineage "$L"
+# The reload takes a second (then Postfix's real reload), so that the status
+# polls see the reload stage as surely as the hold; the other stages last
+# milliseconds and may fall between two polls, more so on a loaded machine.
+cat >"$TB_DIR/slow-reload.sh" <<SH
+#!/bin/sh
+sleep 1
+exec $E2E_POSTFIX -c $PF_CONF reload
+SH
+chmod 0755 "$TB_DIR/slow-reload.sh"
+e2e_conf_lineage "$L" "$PF_PORT" "$PF_DEPLOY" "/bin/sh $TB_DIR/slow-reload.sh"
 assert_ok "tlsad -n accepts the test config" "$TLSAD" -n -c "$E2E_CONF"
 
 # --- the first certificate, published by hand, before tlsad -------------------
@@ -156,14 +165,15 @@ in_order2=$(awk -v seen="idle $first_idle" -v order="$order" 'BEGIN {
 	print "yes" }')
 assert_eq "status showed the renewal's stages in the machine's order" yes "$in_order2"
 : "$in_order"
-# Short stages (publish, propagate, deploy: milliseconds) may fall between
-# two polls; the hold (TTL x 1 + 1 s) and the end cannot.
-for st in hold idle; do
+# Short stages (publish, propagate, deploy, probe: milliseconds) may fall
+# between two polls; the hold (TTL x 1 + 1 s), the slow reload and the end
+# cannot.
+for st in hold reload idle; do
 	assert_contains "status showed stage $st" " $first_idle " " $st "
 done
 # shellcheck disable=SC2086
 nst=$(printf '%s\n' $first_idle | grep -c -E '^(publish|propagate|hold|deploy|reload|probe|retire|confirm)$' || true)
-assert_ok "status showed at least 3 rollover stages ($nst)" [ "$nst" -ge 3 ]
+printf '# status showed %d of the rollover stages\n' "$nst"
 assert_eq "exit code while holding: 0" 0 "$(e2e_exits_in_stage main "$L" hold)"
 # While certbot swaps the links and during the quiet period: idle, with
 # "mid-renewal" / "renewal not rolled out yet" warnings (exit 1).
