@@ -275,6 +275,20 @@ observe(const struct conf *conf, const struct conf_lineage *lin, int64_t now,
 	time_t			 t;
 	int			 rc;
 
+	/*
+	 * The deploy file first, then the state: tlsad saves the state
+	 * before it writes the file (write-ahead), so a file read before the
+	 * state never holds a key the state does not know about yet.
+	 */
+	sl->deploy_rc = deploy_read_key(lin->deploy_file, sl->deploy_key.spki);
+	if (sl->deploy_rc == 0) {
+		rc = cert_chain_load(lin->deploy_file, &chain);
+		if (rc == 0 && cert_not_after(chain, &t) == 0) {
+			sl->deploy_not_after = t;
+			sl->has_deploy_expiry = 1;
+		}
+	}
+
 	sl->state_rc = state_load(conf->state_dir, lin->name, &sl->st,
 	    sl->state_err, sizeof(sl->state_err));
 	if (sl->state_rc != 0 && sl->state_err[0] == '\0')
@@ -297,15 +311,6 @@ observe(const struct conf *conf, const struct conf_lineage *lin, int64_t now,
 	if (sl->live_rc != 0 && sl->live_detail[0] == '\0')
 		snprintf(sl->live_detail, sizeof(sl->live_detail), "%s",
 		    tlsad_strerror(sl->live_rc));
-
-	sl->deploy_rc = deploy_read_key(lin->deploy_file, sl->deploy_key.spki);
-	if (sl->deploy_rc == 0) {
-		rc = cert_chain_load(lin->deploy_file, &chain);
-		if (rc == 0 && cert_not_after(chain, &t) == 0) {
-			sl->deploy_not_after = t;
-			sl->has_deploy_expiry = 1;
-		}
-	}
 
 	if (sl->state_rc == 0) {
 		rollover_describe(&sl->st, now, sl->next, sizeof(sl->next));
