@@ -175,7 +175,7 @@ agent_lineage_open(const struct conf *conf, const struct conf_lineage *lin,
 	agent_lineage_set_conf(l, conf, lin);
 	rollover_state_init(&l->st);
 	/* The state directory (systemd's StateDirectory= makes it too). */
-	if (mkdir(conf->state_dir, 0755) == -1 && errno != EEXIST) {
+	if (mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(why, whylen, "state-dir %s: %s", conf->state_dir,
 		    strerror(errno));

@@ -277,7 +277,7 @@ check_cert_paths(struct doctor *d, const struct conf *conf)
 		}
 		if (stat(deploy, &st) == -1)
 			finding(d, 1, "deploy file %s does not exist yet "
-			    "(tlsad writes it at the first rollover or start)",
+			    "(tlsad writes it once the key's TLSA record is validated and held)",
 			    deploy);
 		else if ((st.st_mode & S_IROTH) != 0)
 			finding(d, 2, "deploy file %s holds a private key and "

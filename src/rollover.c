@@ -593,7 +593,8 @@ begin_rollback(struct ctx *c, int code, const char *msg)
 		c->act->version = s->deployed_version;
 	}
 	reason(c, "rolling back: restoring %s", s->has_deployed ?
-	    "the previous deploy file" : "the absence of a deploy file");
+	    "the previous deploy file" : "the file there before tlsad's "
+	    "first deploy (or none)");
 }
 
 /* A new key (or certificate) to roll to: live as just read. */
