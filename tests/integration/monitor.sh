@@ -3,7 +3,7 @@
 # monitor.sh -- watch the safety invariant from the outside, the whole time a
 # test runs (source after lib.sh; needs dig, openssl, sha256sum).
 #
-# The invariant (DEVELOPERS.md, docs/DESIGN.md): Postfix never serves a key
+# The invariant (docs/DESIGN.md): Postfix never serves a key
 # whose TLSA record is not published and validated, and the TLSA RRset never
 # lacks a record for the key Postfix serves.
 #
