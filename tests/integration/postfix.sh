@@ -62,7 +62,12 @@ getent passwd postfix >/dev/null || {
 
 if [ -n "${TB_NET:-}" ]; then
 	# Postfix refuses an inet_interfaces address that no interface has.
-	: "${PF_ADDR:=$(tb_alias 25)}"
+	# tb_alias runs here, not in a $(...) subshell, so that the alias is
+	# recorded in TB_ALIASES and removed at exit.
+	if [ -z "${PF_ADDR:-}" ]; then
+		tb_alias 25 >/dev/null
+		PF_ADDR=$(tb_addr 25)
+	fi
 else
 	: "${PF_ADDR:=127.0.0.1}"
 fi
