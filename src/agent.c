@@ -413,33 +413,6 @@ drop_plan(struct agent_lineage *l)
 	l->plan = NULL;
 }
 
-static int
-load_key(struct agent_lineage *l, struct tsig_key **key)
-{
-	const char	*file;
-	char		 why[512];
-	int		 rc;
-
-	file = l->lin->key_file != NULL ? l->lin->key_file :
-	    l->conf->key_file;
-	if (file == NULL) {
-		snprintf(l->msg, sizeof(l->msg), "no TSIG key: set file: in "
-		    "the key: clause or key-file: in the lineage");
-		return TLSAD_ETSIG_KEYFILE;
-	}
-	why[0] = '\0';
-	rc = tsig_load(file, NULL, key, why, sizeof(why));
-	if (rc != 0) {
-		snprintf(l->msg, sizeof(l->msg), "%s: %s%s%s", file,
-		    tlsad_strerror(rc), why[0] != '\0' ? ": " : "", why);
-		return rc;
-	}
-	if ((*key)->weak)
-		log_warnx("%s: key %s uses hmac-sha1: move to hmac-sha256",
-		    file, (*key)->name);
-	return 0;
-}
-
 /*
  * The DNS write of DNS_ADD (del == 0) or DNS_DELETE (del == 1): change the
  * records of keys at every name, after checking on the RRset as it will be
@@ -554,7 +527,7 @@ dns_write(struct agent_lineage *l, const struct rollover_keyset *keys,
 		rc = 0;		/* nothing of ours to change */
 		goto out;
 	}
-	rc = load_key(l, &key);
+	rc = dnscheck_load_key(l->conf, l->lin, &key, l->msg, sizeof(l->msg));
 	if (rc != 0)
 		goto out;
 	rc = dnscheck_apply(l->plan, &l->cfg, key, del ? NULL : vec,

@@ -109,7 +109,7 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 	struct tlsa_rrset		*primary = NULL, *after = NULL, *del = NULL;
 	const struct tlsa_rrset		**delp = NULL;
 	uint32_t			*min_serial = NULL;
-	const char			*served_path = NULL, *keyfile;
+	const char			*served_path = NULL;
 	char				*errmsg = NULL, *text = NULL, why[1024];
 	size_t				 i, k, n = 0, ndel = 0;
 	int64_t				 t_sent;
@@ -247,21 +247,11 @@ cmd_retire(const struct cmd_env *env, int argc, char *argv[])
 	if (ndel == 0)
 		printf("nothing to retire\n");
 
-	keyfile = s.lin->key_file != NULL ? s.lin->key_file : conf->key_file;
-	if (keyfile == NULL) {
-		fprintf(stderr, "tlsactl: retire: no TSIG key: set file: in "
-		    "the key: clause or key-file: in the lineage\n");
-		goto out;
-	}
-	rc = tsig_load(keyfile, NULL, &key, why, sizeof(why));
+	rc = dnscheck_load_key(conf, s.lin, &key, why, sizeof(why));
 	if (rc != 0) {
-		fprintf(stderr, "tlsactl: retire: %s: %s%s%s\n", keyfile,
-		    tlsad_strerror(rc), why[0] != '\0' ? ": " : "", why);
+		fprintf(stderr, "tlsactl: retire: %s\n", why);
 		goto out;
 	}
-	if (key->weak)
-		log_warnx("%s: key %s uses hmac-sha1: move to hmac-sha256",
-		    keyfile, key->name);
 
 	t_sent = util_now_mono_ms();
 	rc = dnscheck_apply(s.plan, &s.cfg, key, NULL, delp, primary, dry_run,

@@ -1401,6 +1401,34 @@ out:
 	return rc;
 }
 
+int
+dnscheck_load_key(const struct conf *conf, const struct conf_lineage *lin,
+    struct tsig_key **key, char *why, size_t whylen)
+{
+	const char	*file;
+	char		 err[512];
+	int		 rc;
+
+	*key = NULL;
+	file = lin->key_file != NULL ? lin->key_file : conf->key_file;
+	if (file == NULL) {
+		snprintf(why, whylen, "no TSIG key: set file: in the key: "
+		    "clause or key-file: in the lineage");
+		return TLSAD_ETSIG_KEYFILE;
+	}
+	err[0] = '\0';
+	rc = tsig_load(file, NULL, key, err, sizeof(err));
+	if (rc != 0) {
+		snprintf(why, whylen, "%s: %s%s%s", file, tlsad_strerror(rc),
+		    err[0] != '\0' ? ": " : "", err);
+		return rc;
+	}
+	if ((*key)->weak)
+		log_warnx("%s: key %s uses hmac-sha1: move to hmac-sha256",
+		    file, (*key)->name);
+	return 0;
+}
+
 void
 dnscheck_session_close(struct dnscheck_session *s)
 {

@@ -348,6 +348,15 @@ int	dnscheck_session_open(struct dnscheck_session *s,
 void	dnscheck_session_close(struct dnscheck_session *s);
 
 /*
+ * Load the lineage's TSIG key: its key-file, else the key: clause's file.
+ * On failure why says which file and what is wrong (no key configured:
+ * TLSAD_ETSIG_KEYFILE).  An hmac-sha1 key is logged as a warning here.
+ */
+int	dnscheck_load_key(const struct conf *conf,
+	    const struct conf_lineage *lin, struct tsig_key **key, char *why,
+	    size_t whylen);
+
+/*
  * Records of chain for params[0..n-1], added to set (initialised).
  * Pure apart from hashing.
  */
