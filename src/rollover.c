@@ -818,23 +818,16 @@ do_propagate(struct ctx *c)
 		ready = 0;
 	if (s->adopt) {
 		s->adopt = 0;
-		if (ready && s->has_target) {
-			/*
-			 * First install: the record is validated already, but
-			 * nothing says since when: it may have been published
-			 * a second ago, with caches still holding an older
-			 * RRset (or its denial).  Hold as after our own
-			 * publish; no UPDATE is needed.
-			 */
-			s->t0 = c->now;
-			s->validated_at = c->now;
-			s->hold_until = s->t0 + (int64_t)s->hold_ttl * 1000 *
-			    (int64_t)c->p->ttl_multiplier + c->p->hold_margin_ms;
-			enter_hold(c);
+		if (!ready || !s->has_target) {
+			enter_publish(c);
 			return;
 		}
-		enter_publish(c);
-		return;
+		/*
+		 * First install: the record is validated already, but nothing
+		 * says since when: it may have been published a second ago,
+		 * with caches still holding an older RRset (or its denial).
+		 * Hold as after our own publish (below); no UPDATE is needed.
+		 */
 	}
 	if (!ready && !s->has_target && s->has_deployed &&
 	    d->dnssec == ROLLOVER_DNSSEC_SECURE &&
